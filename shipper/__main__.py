@@ -1,0 +1,5 @@
+"""Allow ``python -m shipper``."""
+
+from shipper.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Reading Fluent Bit configurations (classic, YAML, ConfigMap manifests)."""

@@ -1,0 +1,230 @@
+"""The plugin interface of DESIGN.md section 2: inputs, filters and outputs.
+
+A plugin class declares ``name``, ``aliases``, a one-line ``summary`` and its
+``options`` table.  Constructing it validates the settings (``shipper check``
+builds every plugin without starting it), so ``__init__`` must not do I/O and
+raises :class:`~shipper.errors.ConfigError` for semantic problems.  I/O starts
+in :meth:`Plugin.start` and ends in :meth:`Plugin.stop`.
+
+- :class:`Input` runs until stopped and hands chunks to the pipeline with
+  :meth:`Input.emit`; the pipeline calls :meth:`Input.acknowledge` with the
+  chunk's token once every matching output is done with it.
+- :class:`Filter` transforms a whole chunk at a time in :meth:`Filter.process`.
+- :class:`Output` delivers a chunk in :meth:`Output.flush`, raising
+  :class:`~shipper.errors.RetryableError` or :class:`~shipper.errors.PermanentError`;
+  :meth:`Output.dry_run` says what it would send instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import orjson
+
+from shipper.events import Event
+from shipper.metrics import Metrics
+from shipper.options import Option, Settings
+
+
+class Pipeline(Protocol):
+    """What the engine offers plugins at run time."""
+
+    async def ingest(self, source: Input, tag: str, events: list[Event], token: Any, nbytes: int) -> None:
+        """Take a chunk from an input; waits while the input is over its memory limit."""
+
+    def reemit(self, tag: str, events: list[Event]) -> None:
+        """Re-inject events under a new tag from the start of the filter chain."""
+
+    def request_shutdown(self, reason: str) -> None:
+        """Stop the whole pipeline gracefully (``Exit_On_Eof``)."""
+
+
+@dataclass
+class DryRun:
+    """Dry-run settings: ``log_dir`` stands in for the directory of every tail path."""
+
+    log_dir: Path | None = None
+    kube_meta_dir: Path | None = None
+
+
+@dataclass
+class Context:
+    """Shared state handed to every plugin instance of one pipeline."""
+
+    service: Settings
+    metrics: Metrics = field(default_factory=Metrics)
+    #: named parsers from ``[PARSER]`` sections (``shipper.parsers``).
+    parsers: Mapping[str, Any] = field(default_factory=dict)
+    #: multiline parsers, built-in and from ``[MULTILINE_PARSER]`` (``shipper.multiline``).
+    multiline_parsers: Mapping[str, Any] = field(default_factory=dict)
+    #: ``@SET`` variables, which ``${VAR}`` in values resolves before the environment.
+    variables: Mapping[str, str] = field(default_factory=dict)
+    dry_run: DryRun | None = None
+    #: set by the engine before plugins start.
+    pipeline: Pipeline | None = None
+
+
+class Plugin:
+    """Common base: declared options, settings, logging and metrics helpers."""
+
+    kind: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    summary: ClassVar[str] = ""
+    options: ClassVar[tuple[Option, ...]] = ()
+    common_options: ClassVar[tuple[Option, ...]] = ()
+
+    def __init__(self, settings: Settings, context: Context) -> None:
+        self.settings = settings
+        self.context = context
+        self.instance_name = settings.instance_name or self.name
+        self.log = logging.getLogger(f"shipper.{self.kind}.{self.instance_name}")
+
+    @classmethod
+    def option_table(cls) -> tuple[Option, ...]:
+        """Every option this plugin accepts: the kind's common ones, then its own."""
+        return cls.common_options + cls.options
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.context.metrics
+
+    def count(self, metric: str, amount: float = 1, **labels: str) -> None:
+        """Add to a counter labelled with this instance's name."""
+        self.context.metrics.inc(metric, amount, name=self.instance_name, **labels)
+
+    async def start(self) -> None:
+        """Open connections, files and tasks; called once before data flows."""
+
+    async def stop(self) -> None:
+        """Release what :meth:`start` opened; called once after the last flush."""
+
+
+INPUT_COMMON = (
+    Option("name", required=True, help="plugin name"),
+    Option("alias", help="instance name used in metrics and logs instead of name.N"),
+    Option("tag", help="tag given to this input's records"),
+    Option("log_level", help="log level of this instance"),
+    Option("mem_buf_limit", "size", help="pause the input while this many bytes are buffered"),
+    Option("storage.type", default="memory", choices=("memory", "filesystem"), help="buffer in memory or on disk"),
+    Option("storage.pause_on_chunks_overlimit", "bool", default="off", help="pause when storage.max_chunks_up is hit"),
+    Option("threaded", "bool", default="off", help="accepted for compatibility; shipper runs inputs as tasks"),
+)
+
+FILTER_COMMON = (
+    Option("name", required=True, help="plugin name"),
+    Option("alias", help="instance name used in metrics and logs"),
+    Option("match", help="tag glob: only * is special and it matches dots too"),
+    Option("match_regex", help="tag regex, anchored at the start"),
+    Option("log_level", help="log level of this instance"),
+)
+
+OUTPUT_COMMON = (
+    *FILTER_COMMON,
+    Option("retry_limit", default="1", help="retries per chunk: a number, no_limits/False, or no_retries"),
+    Option("workers", "int", default=1, help="concurrent flushes"),
+    Option("storage.total_limit_size", "size", help="cap on this output's filesystem backlog"),
+)
+
+#: network and TLS options shared by outputs that speak HTTP.
+NET_OPTIONS = (
+    Option("net.connect_timeout", "duration", default="10", help="seconds to wait for a connection"),
+    Option("net.keepalive", "bool", default="on", help="reuse connections"),
+    Option("net.keepalive_idle_timeout", "duration", default="30", help="close idle connections after this"),
+    Option("net.keepalive_max_recycle", "int", default=2000, help="accepted for compatibility"),
+    Option("net.dns.mode", help="accepted for compatibility"),
+    Option("net.source_address", help="accepted for compatibility"),
+)
+TLS_OPTIONS = (
+    Option("tls", "bool", default="off", help="use TLS"),
+    Option("tls.verify", "bool", default="on", help="verify the server certificate"),
+    Option("tls.ca_file", help="CA bundle to verify the server with"),
+    Option("tls.ca_path", help="directory of CA certificates"),
+    Option("tls.crt_file", help="client certificate"),
+    Option("tls.key_file", help="client private key"),
+    Option("tls.key_passwd", help="password of the client key"),
+    Option("tls.vhost", help="server name for SNI"),
+    Option("tls.debug", "int", default=1, help="accepted for compatibility"),
+)
+
+
+class Input(Plugin):
+    """A source of records.  ``run`` produces until :meth:`request_stop` or EOF."""
+
+    kind = "input"
+    common_options = INPUT_COMMON
+
+    def __init__(self, settings: Settings, context: Context) -> None:
+        super().__init__(settings, context)
+        self.tag: str = settings.get("tag") or self.instance_name
+        self.stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Produce chunks with :meth:`emit` until stopped; returning means finished."""
+        raise NotImplementedError
+
+    async def emit(self, tag: str, events: list[Event], token: Any = None, nbytes: int = 0) -> None:
+        """Hand a chunk to the pipeline; ``token`` comes back in :meth:`acknowledge`."""
+        assert self.context.pipeline is not None, "emit called before the engine started"
+        await self.context.pipeline.ingest(self, tag, events, token, nbytes)
+
+    def acknowledge(self, token: Any) -> None:
+        """Every output that matched the chunk with ``token`` is done with it."""
+
+    def request_stop(self) -> None:
+        """Stop reading; ``run`` should return soon after."""
+        self.stopping.set()
+
+
+class Filter(Plugin):
+    """Transforms chunks whose tag matches ``Match``/``Match_Regex``."""
+
+    kind = "filter"
+    common_options = FILTER_COMMON
+
+    async def process(self, tag: str, events: list[Event]) -> list[Event]:
+        """Return the events to keep (possibly changed); called once per chunk."""
+        raise NotImplementedError
+
+    def reemit(self, tag: str, events: list[Event]) -> None:
+        """Send events back through the chain under a new tag (rewrite_tag)."""
+        assert self.context.pipeline is not None, "reemit called before the engine started"
+        self.context.pipeline.reemit(tag, events)
+
+
+@dataclass(slots=True)
+class Rendered:
+    """One record as an output would send it, for ``shipper dry-run``."""
+
+    destination: dict[str, Any]
+    payload: str
+    time_ns: int
+
+
+@dataclass(slots=True)
+class DryRunBatch:
+    """What an output would send for one chunk, and how many API requests it would take."""
+
+    items: list[Rendered]
+    requests: int
+
+
+class Output(Plugin):
+    """A destination.  The engine owns queues, workers, retries and acknowledgements."""
+
+    kind = "output"
+    common_options = OUTPUT_COMMON
+
+    async def flush(self, tag: str, events: list[Event]) -> None:
+        """Deliver ``events``; raise RetryableError or PermanentError on failure."""
+        raise NotImplementedError
+
+    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
+        """What :meth:`flush` would send, without sending it; the default renders JSON."""
+        items = [Rendered({}, orjson.dumps(record).decode(), ts) for ts, record in events]
+        return DryRunBatch(items, 1 if items else 0)
