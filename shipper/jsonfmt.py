@@ -1,0 +1,86 @@
+"""JSON text exactly as Fluent Bit writes it, at orjson speed.
+
+Every output that sends JSON (stdout, file, cloudwatch_logs, firehose,
+opensearch) must produce the bytes Fluent Bit produces, because users'
+dashboards, metric filters and golden cases compare them.  Fluent Bit's
+encoder differs from orjson in two ways we must reproduce:
+
+- non-ASCII characters are written as ``\\uXXXX`` escapes (surrogate pairs
+  beyond the BMP);
+- doubles are printed with C's ``%.16g``, and integral doubles as ``%.1f``
+  (``1e-07``, ``3.0``), where orjson prints the shortest round-trip form.
+
+orjson does the heavy lifting; the fix-ups run only when the text contains a
+non-ASCII byte or something that looks like a float, so plain records pay a
+single ``isascii`` and one regex scan.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+import re
+from typing import Any
+
+import orjson
+
+_FLOAT_HINT = re.compile(rb"\d[.eE]")
+# JSON strings are skipped whole so digits inside them are never touched.
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
+
+
+def _escape_non_ascii(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    out = []
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), error.end
+
+
+codecs.register_error("shipper-json-escape", _escape_non_ascii)
+
+
+def format_double(value: float) -> str:
+    """A double as Fluent Bit prints it inside JSON."""
+    if math.isnan(value) or math.isinf(value):
+        return "null"
+    if value == int(value) and abs(value) < 1e300:
+        return "%.1f" % value
+    return "%.16g" % value
+
+
+def _fix_number(match: re.Match[bytes]) -> bytes:
+    token = match.group()
+    if token[:1] == b'"' or not any(c in token for c in b".eE"):
+        return token
+    return format_double(float(token)).encode()
+
+
+def _fallback(obj: Any) -> bytes:
+    """Python's json for what orjson refuses (integers over 64 bits, lone surrogates)."""
+    text = json.dumps(obj, ensure_ascii=True, separators=(",", ":"), default=str)
+    return text.encode("ascii")
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON of ``obj`` as Fluent Bit's encoder writes it."""
+    try:
+        data = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        data = _fallback(obj)
+    if _FLOAT_HINT.search(data):
+        data = _TOKEN.sub(_fix_number, data)
+    if not data.isascii():
+        data = data.decode("utf-8").encode("ascii", "shipper-json-escape")
+    return data
+
+
+def dumps_str(obj: Any) -> str:
+    """:func:`dumps` as text."""
+    return dumps(obj).decode("ascii")
