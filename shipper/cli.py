@@ -1,0 +1,197 @@
+"""The ``shipper`` command: run, check, dry-run, plugins.
+
+Fluent Bit's own short flags work where they make sense (``-c``, ``-R``,
+``-f``, ``-v``), and ``shipper -c FILE`` alone means ``shipper run -c FILE``
+so images and scripts written for ``fluent-bit -c`` keep working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from shipper import __version__, registry
+from shipper.config.model import ConfigDocument
+from shipper.errors import ConfigError, ConfigErrors, Location
+from shipper.options import Property
+from shipper.pipeline import Pipeline, build
+from shipper.plugin import DryRun, Plugin
+
+EXIT_CONFIG = 2
+COMMANDS = ("run", "check", "dry-run", "plugins")
+
+
+def _config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--config", required=True, help="Fluent Bit config: classic, YAML, or a ConfigMap manifest")
+    parser.add_argument("-R", "--parser", action="append", default=[], metavar="FILE", help="extra parsers file")
+    parser.add_argument("--log-level", help="override [SERVICE] Log_Level")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shipper", description="A Fluent Bit-compatible log shipper.")
+    parser.add_argument("-V", "--version", action="version", version=f"shipper {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the pipeline as a daemon")
+    _config_args(run)
+    run.add_argument("-f", "--flush", type=float, help="override [SERVICE] Flush (seconds)")
+
+    check = sub.add_parser("check", help="validate a config and print the resolved pipeline")
+    _config_args(check)
+
+    dry = sub.add_parser("dry-run", help="run the pipeline over a folder of logs and print what would be sent")
+    _config_args(dry)
+    dry.add_argument("--log-dir", required=True, type=Path, help="directory standing in for every tail Path")
+    dry.add_argument("--kube-meta-dir", type=Path, help="pod JSON files (<namespace>-<pod>.meta) for the kubernetes filter")
+    dry.add_argument("--format", choices=("jsonl", "pretty"), default="jsonl")
+
+    plugins = sub.add_parser("plugins", help="list plugins, or document one plugin's options")
+    plugins.add_argument("name", nargs="?", help="plugin name (e.g. tail, cloudwatch_logs)")
+    return parser
+
+
+def _setup_logging(level: str) -> None:
+    names = {"warn": "WARNING", "warning": "WARNING", "off": "CRITICAL", "trace": "DEBUG"}
+    logging.basicConfig(
+        level=names.get(level.lower(), level.upper()),
+        format="[%(asctime)s] [%(levelname)5s] [%(name)s] %(message)s",
+        datefmt="%Y/%m/%d %H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+def load(args: argparse.Namespace, dry_run: DryRun | None = None) -> Pipeline:
+    """Read and validate the config named on the command line."""
+    from shipper.config.loader import load_config
+
+    document: ConfigDocument = load_config(args.config, args.parser)
+    overrides = []
+    if getattr(args, "flush", None) is not None:
+        overrides.append(Property("flush", str(args.flush), Location("<command line>")))
+    if args.log_level:
+        overrides.append(Property("log_level", args.log_level, Location("<command line>")))
+    if overrides:
+        from shipper.config.model import SERVICE, Section
+
+        document.sections.append(Section(SERVICE, overrides, Location("<command line>")))
+    return build(document, dry_run=dry_run)
+
+
+def _report_errors(errors: Sequence[ConfigError]) -> int:
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(f"{len(errors)} error(s) found", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def _describe(plugin: Plugin, keys: Sequence[str]) -> str:
+    parts = [f"{k} {plugin.settings[k]}" for k in keys if plugin.settings.get(k) not in (None, "", [])]
+    return f"  {plugin.instance_name:<24} " + "  ".join(parts)
+
+
+def _summary(pipeline: Pipeline) -> str:
+    doc = pipeline.document
+    service = pipeline.context.service
+    lines = [
+        f"config: {doc.files[0] if doc.files else '?'} ({len(doc.files)} file(s))",
+        f"service: flush {service['flush']:g}s, grace {service['grace']:g}s, log_level {service['log_level']}",
+        "inputs:",
+        *(_describe(p, ("tag", "path")) for p in pipeline.inputs),
+        "filters:" if pipeline.filters else "filters: none",
+        *(_describe(p, ("match", "match_regex")) for p in pipeline.filters),
+        "outputs:",
+        *(_describe(p, ("match", "match_regex")) for p in pipeline.outputs),
+        f"parsers: {len(pipeline.context.parsers)}"
+        + (f" ({', '.join(sorted(pipeline.context.parsers))})" if pipeline.context.parsers else ""),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        pipeline = load(args)
+    except ConfigErrors as exc:
+        return _report_errors(exc.errors)
+    for warning in pipeline.document.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(_summary(pipeline))
+    print("configuration OK")
+    return 0
+
+
+def _run_engine(pipeline: Pipeline, printer: object = None) -> int:
+    from shipper.engine.core import Engine
+
+    engine = Engine(pipeline, printer=printer)  # type: ignore[arg-type]
+    return asyncio.run(engine.run())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        pipeline = load(args)
+    except ConfigErrors as exc:
+        return _report_errors(exc.errors)
+    _setup_logging("debug" if args.verbose else args.log_level or pipeline.context.service["log_level"])
+    for warning in pipeline.document.warnings:
+        logging.getLogger("shipper.config").warning("%s", warning)
+    return _run_engine(pipeline)
+
+
+def cmd_dry_run(args: argparse.Namespace) -> int:
+    from shipper.engine.dryrun import DryRunPrinter
+
+    if not args.log_dir.is_dir():
+        print(f"error: --log-dir {args.log_dir}: not a directory", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        pipeline = load(args, DryRun(log_dir=args.log_dir.resolve(), kube_meta_dir=args.kube_meta_dir))
+    except ConfigErrors as exc:
+        return _report_errors(exc.errors)
+    _setup_logging("debug" if args.verbose else args.log_level or "warn")
+    printer = DryRunPrinter(sys.stdout, args.format)
+    code = _run_engine(pipeline, printer)
+    sys.stdout.flush()
+    print(printer.summary([o.instance_name for o in pipeline.outputs]), file=sys.stderr)
+    return code
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    if not args.name:
+        for cls in registry.plugins():
+            aliases = f" (alias {', '.join(cls.aliases)})" if cls.aliases else ""
+            print(f"{cls.kind:<7} {cls.name:<18} {cls.summary}{aliases}")
+        return 0
+    found = [c for kind in ("input", "filter", "output") if (c := registry.lookup(kind, args.name))]
+    if not found:
+        print(f"error: no plugin named {args.name!r}", file=sys.stderr)
+        return EXIT_CONFIG
+    for cls in found:
+        print(f"{cls.kind} {cls.name}: {cls.summary}")
+        for option in cls.option_table():
+            default = "" if option.default in (None, "") else f" (default: {option.default})"
+            flags = "".join([" [required]" if option.required else "", " [repeatable]" if option.repeatable else ""])
+            choices = f" one of: {', '.join(option.choices)}." if option.choices else ""
+            print(f"  {option.name:<32} {option.type:<8} {option.help}{choices}{default}{flags}")
+    return 0
+
+
+HANDLERS = {"run": cmd_run, "check": cmd_check, "dry-run": cmd_dry_run, "plugins": cmd_plugins}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "-V", "--version"):
+        argv.insert(0, "run")  # `shipper -c FILE`, as with `fluent-bit -c FILE`
+    args = make_parser().parse_args(argv)
+    try:
+        return HANDLERS[args.command](args)
+    except FileNotFoundError as exc:
+        print(f"error: {exc.filename}: no such file", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,276 @@
+"""The engine: inputs → filter chain → router → output runners, with acks and shutdown.
+
+Data flow (DESIGN.md section 2): an input's :meth:`Input.emit` lands in
+:meth:`Engine.ingest`, which waits while that input is over its memory limit
+(backpressure), runs the filters whose match accepts the tag (rewrite_tag's
+re-emitted records go round the chain again under their new tag), and hands
+each resulting piece to every output runner whose match accepts it.  One
+:class:`~shipper.engine.delivery.Delivery` follows the chunk; when the last
+share is released the input's ``acknowledge(token)`` runs, which is when tail
+commits its offset.
+
+Shutdown (SIGTERM/SIGINT, ``Exit_On_Eof``, or every input finished): inputs
+stop reading, waiting batches are flushed, and the engine waits up to
+``Grace`` seconds for outputs to finish.  What is still in flight then is
+abandoned without acknowledgement, so it is read again after a restart.  A
+second signal skips the wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipper.engine.delivery import Delivery
+from shipper.engine.dryrun import DryRunPrinter
+from shipper.engine.output_runner import OutputRunner
+from shipper.engine.retry import parse_retry_limit
+from shipper.engine.router import matcher
+from shipper.errors import ConfigError, ConfigErrors
+from shipper.events import Event
+from shipper.pipeline import Pipeline
+from shipper.plugin import Filter, Input
+
+log = logging.getLogger("shipper.engine")
+
+#: an input without Mem_Buf_Limit still pauses here, so memory stays bounded.
+DEFAULT_INPUT_BUFFER_LIMIT = 32_000_000
+#: how many times records may be re-emitted in a row before we call it a loop.
+MAX_REEMIT_DEPTH = 8
+
+_reemitted: contextvars.ContextVar[list[tuple[str, list[Event]]] | None] = contextvars.ContextVar(
+    "shipper_reemitted", default=None
+)
+
+
+@dataclass
+class InputState:
+    """Backpressure bookkeeping for one input."""
+
+    limit: int
+    buffered: int = 0
+    resume: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.resume.set()
+
+
+class Engine:
+    """Runs one validated pipeline until shutdown."""
+
+    def __init__(self, pipeline: Pipeline, printer: DryRunPrinter | None = None) -> None:
+        self.pipeline = pipeline
+        self.context = pipeline.context
+        self.metrics = pipeline.context.metrics
+        self.printer = printer
+        service = self.context.service
+        self.flush_interval = max(float(service["flush"]), 0.01)
+        self.grace = float(service["grace"])
+        self._filters: list[tuple[Filter, Callable[[str], bool]]] = [
+            (f, matcher(f.settings.get("match"), f.settings.get("match_regex"))) for f in pipeline.filters
+        ]
+        errors: list[ConfigError] = []
+        self.runners: list[OutputRunner] = []
+        for output in pipeline.outputs:
+            try:
+                limit = parse_retry_limit(str(output.settings["retry_limit"]), output.settings.where("retry_limit"))
+            except ConfigError as exc:
+                errors.append(exc)
+                continue
+            self.runners.append(
+                OutputRunner(
+                    output,
+                    matcher(output.settings.get("match"), output.settings.get("match_regex")),
+                    limit,
+                    float(service["scheduler.base"]),
+                    float(service["scheduler.cap"]),
+                    printer,
+                )
+            )
+        if errors:
+            raise ConfigErrors(errors)
+        self._inputs: dict[Input, InputState] = {
+            i: InputState(int(i.settings.get("mem_buf_limit") or DEFAULT_INPUT_BUFFER_LIMIT)) for i in pipeline.inputs
+        }
+        self._shutdown = asyncio.Event()
+        self._abort = asyncio.Event()
+        self._signals = 0
+        self.context.pipeline = self
+
+    # -- the Pipeline protocol plugins call ----------------------------------
+    async def ingest(self, source: Input, tag: str, events: list[Event], token: Any, nbytes: int) -> None:
+        state = self._inputs[source]
+        while state.buffered >= state.limit and not self._shutdown.is_set():
+            state.resume.clear()
+            self.metrics.inc("shipper_input_paused_total", name=source.instance_name)
+            await state.resume.wait()
+        state.buffered += nbytes
+        name = source.instance_name
+        self.metrics.inc("fluentbit_input_records_total", len(events), name=name)
+        self.metrics.inc("fluentbit_input_bytes_total", nbytes, name=name)
+        delivery = Delivery(source, token, nbytes, self._delivered)
+        try:
+            for piece_tag, piece in await self._run_chain(tag, events, 0):
+                for runner in self.runners:
+                    if runner.matches(piece_tag):
+                        delivery.take()
+                        runner.submit(piece_tag, piece, delivery, nbytes)
+        finally:
+            delivery.release()
+        # Filters and routing never suspend; yield so outputs run between chunks.
+        await asyncio.sleep(0)
+
+    def reemit(self, tag: str, events: list[Event]) -> None:
+        target = _reemitted.get()
+        if target is None:
+            raise RuntimeError("reemit called outside of a filter's process()")
+        target.append((tag, events))
+
+    def request_shutdown(self, reason: str) -> None:
+        if not self._shutdown.is_set():
+            log.info("shutting down: %s", reason)
+            self._shutdown.set()
+
+    # -- internals -----------------------------------------------------------
+    async def _run_chain(self, tag: str, events: list[Event], depth: int) -> list[tuple[str, list[Event]]]:
+        reemitted: list[tuple[str, list[Event]]] = []
+        reset = _reemitted.set(reemitted)
+        try:
+            for plugin, matches in self._filters:
+                if not events:
+                    break
+                if not matches(tag):
+                    continue
+                before = len(events)
+                try:
+                    events = await plugin.process(tag, events)
+                except Exception:
+                    log.exception("%s: filter failed; passing the chunk on unchanged", plugin.instance_name)
+                    self.metrics.inc("shipper_filter_errors_total", name=plugin.instance_name)
+                    continue
+                if len(events) != before:
+                    metric = "fluentbit_filter_drop_records_total" if len(events) < before else "fluentbit_filter_add_records_total"
+                    self.metrics.inc(metric, abs(before - len(events)), name=plugin.instance_name)
+        finally:
+            _reemitted.reset(reset)
+        pieces = [(tag, events)] if events else []
+        for new_tag, new_events in reemitted:
+            if depth >= MAX_REEMIT_DEPTH:
+                log.error("records re-emitted %d times in a row (last tag %r): dropping them to break the loop", depth, new_tag)
+                self.metrics.inc("shipper_reemit_loop_dropped_records_total", len(new_events), tag=new_tag)
+                continue
+            pieces.extend(await self._run_chain(new_tag, new_events, depth + 1))
+        return pieces
+
+    def _delivered(self, delivery: Delivery) -> None:
+        source: Input = delivery.source
+        state = self._inputs[source]
+        state.buffered -= delivery.nbytes
+        if state.buffered < state.limit:
+            state.resume.set()
+        if delivery.token is not None:
+            try:
+                source.acknowledge(delivery.token)
+            except Exception:
+                log.exception("%s: acknowledge failed", source.instance_name)
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            for runner in self.runners:
+                runner.flush_pending()
+
+    def _on_signal(self, signame: str) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            self.request_shutdown(f"received {signame}; draining for up to {self.grace:g}s")
+        else:
+            log.warning("received %s again: exiting without waiting", signame)
+            self._abort.set()
+            self._shutdown.set()
+
+    def _install_signals(self) -> list[int]:
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig.name)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        return installed
+
+    async def _run_input(self, plugin: Input) -> None:
+        try:
+            await plugin.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s: input failed and stopped", plugin.instance_name)
+            self.metrics.inc("shipper_input_failures_total", name=plugin.instance_name)
+
+    async def _wait_until(self, awaitables: list[asyncio.Future[Any]], timeout: float) -> None:
+        """Wait for all ``awaitables`` up to ``timeout`` seconds, or until a second signal."""
+        if not awaitables:
+            return
+        abort = asyncio.ensure_future(self._abort.wait())
+        try:
+            await asyncio.wait([asyncio.gather(*awaitables, return_exceptions=True), abort], timeout=max(timeout, 0))
+        finally:
+            abort.cancel()
+
+    async def run(self) -> int:
+        """Start everything, run until shutdown, drain within Grace; returns the exit code."""
+        loop = asyncio.get_running_loop()
+        signals = self._install_signals()
+        started: list[Any] = []
+        try:
+            plugins: list[Any] = [*self.pipeline.inputs, *self.pipeline.filters]
+            if self.printer is None:
+                plugins += self.pipeline.outputs
+            for plugin in plugins:
+                await plugin.start()
+                started.append(plugin)
+            for runner in self.runners:
+                runner.start()
+            ticker = asyncio.create_task(self._ticker(), name="flush-ticker")
+            input_tasks = [asyncio.create_task(self._run_input(i), name=i.instance_name) for i in self.pipeline.inputs]
+            all_inputs = asyncio.ensure_future(asyncio.gather(*input_tasks, return_exceptions=True))
+            shutdown = asyncio.ensure_future(self._shutdown.wait())
+            await asyncio.wait([all_inputs, shutdown], return_when=asyncio.FIRST_COMPLETED)
+            self.request_shutdown("every input has finished")
+            deadline = loop.time() + self.grace
+            for plugin in self.pipeline.inputs:
+                plugin.request_stop()
+            for state in self._inputs.values():
+                state.resume.set()
+            await self._wait_until(input_tasks, deadline - loop.time())
+            for task in input_tasks:
+                task.cancel()
+            await asyncio.gather(*input_tasks, return_exceptions=True)
+            drains = [asyncio.ensure_future(r.drain(deadline - loop.time())) for r in self.runners]
+            await self._wait_until(drains, deadline - loop.time())
+            for runner in self.runners:
+                if runner.backlog:
+                    log.warning(
+                        "%s: %d batches not delivered within Grace (%gs); their offsets were not committed, "
+                        "so they are read again on restart",
+                        runner.name, runner.backlog, self.grace,
+                    )
+                await runner.close()
+            for task in (ticker, shutdown, all_inputs, *drains):
+                task.cancel()
+            return 0
+        finally:
+            for plugin in reversed(started):
+                try:
+                    await plugin.stop()
+                except Exception:
+                    log.exception("%s: error while stopping", plugin.instance_name)
+            for sig in signals:
+                loop.remove_signal_handler(sig)

@@ -1,0 +1,36 @@
+"""Acknowledgement tracking: a chunk is done when every output that took it is.
+
+One :class:`Delivery` follows one chunk an input emitted.  The engine holds
+it while filters run, every output that matched a piece of it takes a share,
+and re-emitted copies (rewrite_tag) take shares of the same delivery, so the
+input's offset moves only when every copy everywhere is delivered, rejected
+for good, or given up on by ``Retry_Limit``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class Delivery:
+    """Pending-share counter for one emitted chunk."""
+
+    __slots__ = ("source", "token", "nbytes", "pending", "born", "_on_done")
+
+    def __init__(self, source: Any, token: Any, nbytes: int, on_done: Callable[[Delivery], None]) -> None:
+        self.source = source
+        self.token = token
+        self.nbytes = nbytes
+        self.pending = 1  # held by the engine until routing is finished
+        self.born = time.monotonic()
+        self._on_done = on_done
+
+    def take(self, shares: int = 1) -> None:
+        self.pending += shares
+
+    def release(self) -> None:
+        self.pending -= 1
+        if self.pending == 0:
+            self._on_done(self)

@@ -1,0 +1,187 @@
+"""One output's queue, workers, batching, retries and acknowledgements.
+
+Chunks routed to an output wait in a per-tag batch until the ``Flush`` tick
+(or until the batch is big enough), so a trickle of log lines becomes one
+API request per tag per second, as with Fluent Bit.  ``workers`` tasks take
+ready batches and call the output; failures are retried with full-jitter
+backoff up to ``Retry_Limit``, only for the records the output says failed.
+A batch's deliveries are released when it is delivered, rejected for good or
+given up on; a batch abandoned at the end of ``Grace`` is not released, so
+its input offsets stay put and the records are read again after restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shipper.engine.delivery import Delivery
+from shipper.engine.dryrun import DryRunPrinter
+from shipper.engine.retry import backoff_delay
+from shipper.errors import PermanentError, RetryableError
+from shipper.events import Event
+from shipper.plugin import Output
+
+log = logging.getLogger("shipper.engine")
+
+#: a per-tag batch is handed to a worker early once it holds this much.
+MAX_BATCH_BYTES = 2_000_000
+MAX_BATCH_EVENTS = 20_000
+
+
+@dataclass(slots=True)
+class Batch:
+    tag: str
+    events: list[Event] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    nbytes: int = 0
+
+
+class OutputRunner:
+    """Drives one output instance."""
+
+    def __init__(
+        self,
+        output: Output,
+        matches: Callable[[str], bool],
+        retry_limit: int | None,
+        scheduler_base: float,
+        scheduler_cap: float,
+        printer: DryRunPrinter | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.output = output
+        self.name = output.instance_name
+        self.matches = matches
+        self.retry_limit = retry_limit
+        self.base = scheduler_base
+        self.cap = scheduler_cap
+        self.printer = printer
+        self.rng = rng or random.Random()
+        self.workers = max(1, int(output.settings.get("workers", 1)))
+        self._pending: dict[str, Batch] = {}
+        self._ready: asyncio.Queue[Batch] = asyncio.Queue()
+        self._outstanding = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._abort = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._metrics = output.context.metrics
+
+    # -- intake -------------------------------------------------------------
+    def submit(self, tag: str, events: list[Event], delivery: Delivery, nbytes: int) -> None:
+        """Queue events for this output; the delivery already holds a share for it."""
+        batch = self._pending.get(tag)
+        if batch is None:
+            batch = self._pending[tag] = Batch(tag)
+            self._outstanding += 1
+            self._idle.clear()
+        batch.events.extend(events)
+        batch.deliveries.append(delivery)
+        batch.nbytes += nbytes
+        if batch.nbytes >= MAX_BATCH_BYTES or len(batch.events) >= MAX_BATCH_EVENTS:
+            self._ready.put_nowait(self._pending.pop(tag))
+
+    def flush_pending(self) -> None:
+        """Hand every waiting batch to the workers (the Flush tick, or shutdown)."""
+        for batch in self._pending.values():
+            self._ready.put_nowait(batch)
+        self._pending.clear()
+
+    @property
+    def backlog(self) -> int:
+        """Batches not yet finished (waiting, ready or in flight)."""
+        return self._outstanding
+
+    # -- lifecycle ----------------------------------------------------------
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._work(), name=f"{self.name}-worker-{i}") for i in range(self.workers)]
+
+    async def drain(self, timeout: float) -> bool:
+        """Flush everything and wait up to ``timeout`` seconds; True when all was finished."""
+        self.flush_pending()
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=max(timeout, 0))
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Abandon whatever is still in flight (its offsets are not committed) and stop the workers."""
+        self._abort.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- work ---------------------------------------------------------------
+    async def _work(self) -> None:
+        while True:
+            batch = await self._ready.get()
+            finished = await self._deliver(batch)
+            if finished:
+                for delivery in batch.deliveries:
+                    delivery.release()
+            self._outstanding -= 1
+            if self._outstanding == 0:
+                self._idle.set()
+
+    def _count(self, metric: str, amount: float = 1) -> None:
+        self._metrics.inc(metric, amount, name=self.name)
+
+    async def _deliver(self, batch: Batch) -> bool:
+        """Deliver one batch with retries; False when abandoned at shutdown."""
+        if self.printer is not None:
+            self.printer.write(self.name, batch.tag, self.output.dry_run(batch.tag, batch.events))
+            self._count("fluentbit_output_proc_records_total", len(batch.events))
+            return True
+        events = batch.events
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                await self.output.flush(batch.tag, events)
+            except RetryableError as exc:
+                if exc.events is not None:
+                    self._count("fluentbit_output_proc_records_total", len(events) - len(exc.events))
+                    events = exc.events
+                    if not events:
+                        return True
+                reason = str(exc)
+            except PermanentError as exc:
+                self._count("fluentbit_output_errors_total")
+                self._count("fluentbit_output_dropped_records_total", len(events))
+                log.error("%s: %d records rejected for good, not retried: %s", self.name, len(events), exc)
+                return True
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug in an output must not lose the batch
+                log.exception("%s: unexpected error while flushing %d records; will retry", self.name, len(events))
+                reason = f"{type(exc).__name__}: {exc}"
+            else:
+                self._count("fluentbit_output_proc_records_total", len(events))
+                self._count("fluentbit_output_proc_bytes_total", batch.nbytes)
+                self._metrics.inc("shipper_output_flush_seconds_total", time.monotonic() - started, name=self.name)
+                return True
+            self._count("fluentbit_output_errors_total")
+            attempt += 1
+            if self.retry_limit is not None and attempt > self.retry_limit:
+                self._count("fluentbit_output_retries_failed_total")
+                self._count("fluentbit_output_dropped_records_total", len(events))
+                log.error(
+                    "%s: giving up on %d records after %d retries (Retry_Limit %s): %s; "
+                    "set Retry_Limit no_limits to keep retrying",
+                    self.name, len(events), attempt - 1, self.retry_limit, reason,
+                )
+                return True
+            self._count("fluentbit_output_retries_total")
+            delay = backoff_delay(attempt, self.base, self.cap, self.rng)
+            log.warning("%s: flush of %d records failed (%s); retry %d in %.1fs", self.name, len(events), reason, attempt, delay)
+            try:
+                await asyncio.wait_for(self._abort.wait(), timeout=delay)
+            except TimeoutError:
+                continue
+            return False

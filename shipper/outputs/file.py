@@ -1,0 +1,91 @@
+"""``file``: append records to a file named by ``File`` or by the tag."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import aiofiles
+
+from shipper.errors import RetryableError
+from shipper.events import Event
+from shipper.jsonfmt import dumps_str
+from shipper.options import Option
+from shipper.outputs.formats import DATE_FORMATS, json_line, out_file_line, seconds_dot_nanos
+from shipper.plugin import DryRunBatch, Output, Rendered
+from shipper.registry import register
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_DELIMITERS = {"\\t": "\t", "tab": "\t", "space": " ", "comma": ","}
+
+
+def _plain(value: object) -> str:
+    return value if isinstance(value, str) else dumps_str(value)
+
+
+@register
+class FileOutput(Output):
+    name = "file"
+    summary = "append records to a file"
+    options = (
+        Option("path", help="directory of the file (default: the working directory)"),
+        Option("file", help="file name (default: the tag)"),
+        Option("format", default="out_file", choices=("out_file", "plain", "json_lines", "csv", "ltsv", "template"),
+               help="out_file writes 'tag: [sec.nsec, {json}]'"),
+        Option("mkdir", "bool", default="off", help="create the directory if missing"),
+        Option("delimiter", help="csv/ltsv field separator: \\t/tab, space or comma"),
+        Option("label_delimiter", help="ltsv label separator (default ':')"),
+        Option("template", default="{time} {message}", help="template format: {time} and {key} placeholders"),
+        Option("json_date_key", default="date", help="time key of json_lines ('false' to omit)"),
+        Option("json_date_format", default="double", choices=DATE_FORMATS),
+    )
+
+    def __init__(self, settings, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(settings, context)
+        self.format = settings["format"].lower()
+        default_delimiter = "\t" if self.format == "ltsv" else ","
+        self.delimiter = _DELIMITERS.get((settings.get("delimiter") or "").lower(), default_delimiter)
+        self.label_delimiter = settings.get("label_delimiter") or ":"
+        key = settings["json_date_key"]
+        self.date_key = None if key.lower() in ("false", "off") else key
+        self.date_format = settings["json_date_format"].lower()
+
+    def path_for(self, tag: str) -> Path:
+        directory = self.settings.get("path")
+        name = self.settings.get("file") or tag
+        return Path(directory, name) if directory else Path(name)
+
+    def line(self, tag: str, event: Event) -> str:
+        ts, record = event
+        fmt = self.format
+        if fmt == "out_file":
+            return out_file_line(tag, event)
+        if fmt == "plain":
+            return dumps_str(record)
+        if fmt == "json_lines":
+            return json_line(event, self.date_key, self.date_format)
+        if fmt == "csv":
+            return self.delimiter.join([seconds_dot_nanos(ts), *(dumps_str(v) for v in record.values())])
+        if fmt == "ltsv":
+            pairs = [f'"time"{self.label_delimiter}{seconds_dot_nanos(ts)}']
+            pairs += [f"{dumps_str(k)}{self.label_delimiter}{dumps_str(v)}" for k, v in record.items()]
+            return self.delimiter.join(pairs)
+        values = {"time": seconds_dot_nanos(ts), **{k: _plain(v) for k, v in record.items()}}
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), self.settings["template"])
+
+    async def flush(self, tag: str, events: list[Event]) -> None:
+        path = self.path_for(tag)
+        text = "".join(self.line(tag, e) + "\n" for e in events)
+        try:
+            if self.settings["mkdir"]:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            async with aiofiles.open(path, "a", encoding="utf-8", errors="surrogateescape") as fh:
+                await fh.write(text)
+        except OSError as exc:
+            raise RetryableError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
+        destination = {"path": os.path.abspath(self.path_for(tag))}
+        return DryRunBatch([Rendered(destination, self.line(tag, e), e[0]) for e in events], 1 if events else 0)
+

@@ -1,0 +1,19 @@
+"""``null``: accept and discard records (benchmarks, and muting a route)."""
+
+from __future__ import annotations
+
+from shipper.events import Event
+from shipper.plugin import DryRunBatch, Output
+from shipper.registry import register
+
+
+@register
+class NullOutput(Output):
+    name = "null"
+    summary = "discard records"
+
+    async def flush(self, tag: str, events: list[Event]) -> None:
+        return None
+
+    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
+        return DryRunBatch([], 0)
