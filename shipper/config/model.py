@@ -52,6 +52,24 @@ class Section:
 
 
 @dataclass
+class FargateSettings:
+    """What an EKS Fargate ``aws-logging`` ConfigMap asks beyond its sections.
+
+    Fargate's router ships its own log to CloudWatch when ``flb_log_cw`` is
+    ``"true"``; the engine reads this to do the same for shipper's log.
+    """
+
+    log_to_cloudwatch: bool = False
+    #: the EKS cluster name (``CLUSTER_NAME`` in the environment), "" when unknown.
+    cluster: str = ""
+
+    @property
+    def log_group(self) -> str:
+        """Fargate's group for the router's own log: ``<cluster>-fluent-bit-logs``."""
+        return f"{self.cluster or 'unknown-cluster'}-fluent-bit-logs"
+
+
+@dataclass
 class ConfigDocument:
     """A whole configuration, after includes and variables, before typing.
 
@@ -66,6 +84,8 @@ class ConfigDocument:
     errors: list[ConfigError] = field(default_factory=list)
     #: variables from ``@SET`` / YAML ``env``; record_modifier reads them too.
     variables: dict[str, str] = field(default_factory=dict)
+    #: set when the config is a Fargate ``aws-observability/aws-logging`` ConfigMap.
+    fargate: FargateSettings | None = None
 
     def of_kind(self, kind: str) -> list[Section]:
         return [s for s in self.sections if s.kind == kind]
