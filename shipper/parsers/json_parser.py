@@ -1,0 +1,52 @@
+"""``Format json``: the text must be one JSON object (golden case 16).
+
+Leading whitespace and text after the closing brace are ignored; a
+top-level array, a scalar or invalid JSON does not match.  A time that does
+not fit ``Time_Format`` (or is not a string) leaves the time key in the
+record, unlike the regex parser.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+from shipper.parsers.base import Parser, Result
+
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _lenient(text: str | bytes) -> Any:
+    """The first JSON value of ``text`` (what orjson refuses: trailing text, huge ints)."""
+    try:
+        string = text if isinstance(text, str) else bytes(text).decode("utf-8", "replace")
+        return _raw_decode(string.lstrip())[0]
+    except (ValueError, RecursionError):
+        return None
+
+
+class JsonParser(Parser):
+    format = "json"
+
+    def parse(self, text: str | bytes) -> Result | None:
+        try:
+            record = _loads(text)
+        except _JSONDecodeError:
+            record = _lenient(text)
+        if type(record) is not dict:
+            return None
+        ts = None
+        if self.time is not None and self.time_key in record:
+            value = record[self.time_key]
+            ts = self.time.parse(value) if type(value) is str else None
+            if ts is None:
+                self.time_failed(value)
+            elif not self.time_keep:
+                del record[self.time_key]
+        if self.post:
+            self.finish(record)
+        return ts, record
