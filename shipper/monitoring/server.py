@@ -1,0 +1,178 @@
+"""The monitoring HTTP server: Fluent Bit's endpoints on aiohttp.
+
+Started by the engine when ``[SERVICE] HTTP_Server On``; it reads the live
+:class:`~shipper.metrics.Metrics` and the current pipeline (through a getter,
+so a hot reload is picked up without restarting the server), and calls the
+engine's reload callback for ``POST /api/v2/reload``.
+
+| endpoint | answer |
+|---|---|
+| ``/`` | build information (JSON) |
+| ``/api/v1/uptime`` | ``uptime_sec``, ``uptime_hr`` (JSON) |
+| ``/api/v1/metrics`` | per-instance counters (JSON) |
+| ``/api/v1/metrics/prometheus`` | the same, Prometheus text |
+| ``/api/v1/storage`` | buffering state (JSON; 404 unless ``storage.metrics on``) |
+| ``/api/v1/health`` | ``ok`` 200 / ``error`` 500 (404 unless ``Health_Check on``) |
+| ``/api/v2/metrics/prometheus`` | cmetrics-style names, Prometheus text |
+| ``/api/v2/reload`` | ``POST``/``PUT``: reload; ``GET``: ``hot_reload_count`` |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from shipper.metrics import Metrics
+from shipper.monitoring import prometheus, views
+from shipper.monitoring.health import HealthCheck
+from shipper.options import Settings
+
+log = logging.getLogger("shipper.http_server")
+
+#: returns True when the new configuration was applied, False when it was rejected (and logged).
+ReloadCallback = Callable[[], Awaitable[bool]]
+PipelineGetter = Callable[[], views.PipelineView | None]
+
+#: how often the health check records a baseline of the error counters.
+HEALTH_TICK_SECONDS = 1.0
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+class MonitoringServer:
+    """Serves the monitoring API for one process; ``start``/``stop`` bracket its life."""
+
+    def __init__(
+        self,
+        service: Settings,
+        metrics: Metrics,
+        pipeline: PipelineGetter,
+        reload: ReloadCallback | None = None,
+        start_time: float | None = None,
+    ) -> None:
+        self.listen: str = service["http_listen"]
+        self.requested_port: int = service["http_port"]
+        self.metrics = metrics
+        self.pipeline = pipeline
+        self.reload_callback = reload if service["hot_reload"] else None
+        self.storage_metrics: bool = service["storage.metrics"]
+        self.start_time = time.time() if start_time is None else start_time
+        self.health = (
+            HealthCheck(metrics, service["hc_errors_count"], service["hc_retry_failure_count"], service["hc_period"])
+            if service["health_check"]
+            else None
+        )
+        self.hostname = socket.gethostname()
+        self._reloading = False
+        self._runner: web.AppRunner | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self.port: int | None = None
+
+    def app(self) -> web.Application:
+        """The aiohttp application with Fluent Bit's routes (registered as Fluent Bit does)."""
+        app = web.Application()
+        routes = [
+            web.get("/", self._root),
+            web.get("/api/v1/uptime", self._uptime),
+            web.get("/api/v1/metrics", self._metrics),
+            web.get("/api/v1/metrics/prometheus", self._prometheus_v1),
+            web.get("/api/v2/metrics/prometheus", self._prometheus_v2),
+            web.route("*", "/api/v2/reload", self._reload),
+        ]
+        if self.health is not None:
+            routes.append(web.get("/api/v1/health", self._health))
+        if self.storage_metrics:
+            routes.append(web.get("/api/v1/storage", self._storage))
+        app.add_routes(routes)
+        return app
+
+    async def start(self) -> None:
+        """Bind and serve; raises OSError when the port is taken (the engine reports it)."""
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.listen, self.requested_port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
+        self.port = self._runner.addresses[0][1]
+        if self.health is not None:
+            self._ticker = asyncio.create_task(self._tick_health(self.health), name="health-check")
+        log.info("listen iface=%s tcp_port=%s", self.listen, self.port)
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @staticmethod
+    async def _tick_health(health: HealthCheck) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_TICK_SECONDS)
+            health.tick()
+
+    def _names(self) -> dict[str, list[str]]:
+        return views.instance_names(self.pipeline())
+
+    async def _root(self, request: web.Request) -> web.Response:
+        return _json(views.root_json())
+
+    async def _uptime(self, request: web.Request) -> web.Response:
+        return _json(views.uptime_json(time.time() - self.start_time))
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return _json(views.metrics_json(self.metrics, self._names()))
+
+    async def _prometheus_v1(self, request: web.Request) -> web.Response:
+        body = views.metrics_json(self.metrics, self._names())
+        text = prometheus.render_v1(body, self.metrics, self.start_time, time.time())
+        return web.Response(body=text, headers={"Content-Type": prometheus.CONTENT_TYPE})
+
+    async def _prometheus_v2(self, request: web.Request) -> web.Response:
+        text = prometheus.render_v2(self.metrics, self._names(), self.start_time, time.time(), self.hostname)
+        return web.Response(body=text, headers={"Content-Type": prometheus.CONTENT_TYPE})
+
+    async def _storage(self, request: web.Request) -> web.Response:
+        return _json(views.storage_json(self.metrics, self.pipeline()))
+
+    async def _health(self, request: web.Request) -> web.Response:
+        assert self.health is not None
+        if self.health.healthy():
+            return web.Response(text="ok\n", status=200)
+        return web.Response(text="error\n", status=500)
+
+    async def _reload(self, request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return _json({"hot_reload_count": int(self.metrics.value("fluentbit_hot_reloaded_times"))})
+        if request.method not in ("POST", "PUT"):
+            return web.Response(status=400)
+        if self.reload_callback is None:
+            return _json({"reload": "not enabled", "status": -1})
+        if self._reloading:
+            return _json({"reload": "in progress", "status": -2})
+        self._reloading = True
+        try:
+            applied = await self.reload_callback()
+        finally:
+            self._reloading = False
+        if applied:
+            return _json({"reload": "done", "status": 0})
+        # Our addition: the new configuration was invalid; the old pipeline keeps running.
+        return _json({"reload": "rejected", "status": -3}, status=400)
