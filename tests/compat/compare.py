@@ -1,0 +1,203 @@
+"""Compare what shipper produced with what Fluent Bit produced, as the golden README says.
+
+Every function returns a list of human-readable differences (empty = same), so a
+failing case says precisely what differs instead of dumping two blobs.
+
+- Records compare per tag, in order; values compare strictly as JSON (``1``,
+  ``1.0`` and ``true`` differ), maps as maps, except the key order of the
+  ``kubernetes`` map, which Fluent Bit defines.
+- ``time: null`` in an expectation means "wall clock": the actual time must fall
+  inside the run's window (start - 2 s ... end + 2 s).  Actual times inside the
+  window are normalised to null before comparing, so an exact expected time met
+  by a wall-clock time is reported as such.
+- Bulk bodies compare as bytes; CloudWatch messages and Firehose objects as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+#: maps whose key order Fluent Bit defines and dashboards see.
+ORDERED_MAPS = ("kubernetes",)
+MAX_REPORTED = 8
+
+
+@dataclass(frozen=True)
+class Window:
+    """The wall-clock interval of a run, in nanoseconds, with the README's 2 s slack."""
+
+    start_ns: int
+    end_ns: int
+
+    @classmethod
+    def around(cls, start_ns: int, end_ns: int) -> Window:
+        return cls(start_ns - 2_000_000_000, end_ns + 2_000_000_000)
+
+    def normalise_ns(self, value: Any) -> Any:
+        """null for a wall-clock time, the value itself otherwise."""
+        if isinstance(value, int) and not isinstance(value, bool) and self.start_ns <= value <= self.end_ns:
+            return None
+        return value
+
+    def normalise_ms(self, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if self.start_ns // 1_000_000 <= value <= self.end_ns // 1_000_000:
+                return None
+        return value
+
+
+def same(a: Any, b: Any) -> bool:
+    """JSON equality that tells ints, floats and booleans apart; maps compare as maps."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def record_differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    """What differs between two records: missing, extra and changed keys, ordered-map key order."""
+    if not isinstance(actual, dict):
+        return [f"record is {_show(actual)}, expected a map"]
+    out = []
+    missing = [k for k in expected if k not in actual]
+    extra = [k for k in actual if k not in expected]
+    if missing:
+        out.append(f"missing keys {missing}")
+    if extra:
+        out.append(f"extra keys {extra} = {_show({k: actual[k] for k in extra})}")
+    for key in expected:
+        if key in actual and not same(expected[key], actual[key]):
+            out.append(f"{key!r}: expected {_show(expected[key])}, got {_show(actual[key])}")
+    for key in ORDERED_MAPS:
+        exp, act = expected.get(key), actual.get(key)
+        if isinstance(exp, dict) and isinstance(act, dict) and same(exp, act) and list(exp) != list(act):
+            out.append(f"{key!r} key order: expected {list(exp)}, got {list(act)}")
+    return out
+
+
+def _by_tag(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        grouped[r["tag"]].append(r)
+    return grouped
+
+
+def compare_records(expected: list[dict[str, Any]], actual: list[dict[str, Any]], window: Window) -> list[str]:
+    """Same tags, and per tag the same records with the same times, in the same order."""
+    exp_tags, act_tags = _by_tag(expected), _by_tag(actual)
+    out = []
+    for tag in [t for t in exp_tags if t not in act_tags]:
+        out.append(f"tag {tag!r}: no records (expected {len(exp_tags[tag])})")
+    for tag in [t for t in act_tags if t not in exp_tags]:
+        out.append(f"unexpected tag {tag!r}: {len(act_tags[tag])} records, first {_show(act_tags[tag][0]['record'])}")
+    for tag in [t for t in exp_tags if t in act_tags]:
+        exp, act = exp_tags[tag], act_tags[tag]
+        if len(exp) != len(act):
+            out.append(f"tag {tag!r}: {len(act)} records, expected {len(exp)}")
+        for i, (e, a) in enumerate(zip(exp, act)):
+            where = f"tag {tag!r} record {i}"
+            problems = record_differences(e["record"], a["record"])
+            got_time = window.normalise_ns(a["time"])
+            if e["time"] != got_time:
+                shown = "wall clock" if got_time is None else got_time
+                problems.append(f"time: expected {e['time'] if e['time'] is not None else 'wall clock'}, got {shown}")
+            out.extend(f"{where}: {p}" for p in problems)
+        for i, a in enumerate(act[len(exp):], start=len(exp)):
+            out.append(f"tag {tag!r} record {i}: extra {_show(a['record'])}")
+        for i, e in enumerate(exp[len(act):], start=len(act)):
+            out.append(f"tag {tag!r} record {i}: missing {_show(e['record'])}")
+    return out[:MAX_REPORTED] + ([f"... and {len(out) - MAX_REPORTED} more"] if len(out) > MAX_REPORTED else [])
+
+
+def compare_bulk(expected: bytes, bodies: list[bytes]) -> list[str]:
+    """The ``_bulk`` bodies, concatenated, byte for byte; the first differing line is shown."""
+    actual = b"".join(bodies)
+    if actual == expected:
+        return []
+    exp_lines, act_lines = expected.split(b"\n"), actual.split(b"\n")
+    for i, (e, a) in enumerate(zip(exp_lines, act_lines)):
+        if e != a:
+            return [f"bulk line {i + 1}: expected {e.decode(errors='replace')}", f"bulk line {i + 1}: got      {a.decode(errors='replace')}"]
+    return [f"bulk body has {len(act_lines)} lines, expected {len(exp_lines)}"]
+
+
+def compare_cloudwatch(expected: dict[str, Any], actual: dict[str, Any], window: Window) -> list[str]:
+    """Groups, streams, and per stream the events (timestamp normalised, message text)."""
+    out = []
+    for group in sorted(expected.keys() | actual.keys()):
+        exp_streams, act_streams = expected.get(group), actual.get(group)
+        if exp_streams is None or act_streams is None:
+            out.append(f"log group {group!r}: {'unexpected' if exp_streams is None else 'missing'}")
+            continue
+        for stream in sorted(exp_streams.keys() | act_streams.keys()):
+            exp, act = exp_streams.get(stream), act_streams.get(stream)
+            if exp is None or act is None:
+                out.append(f"log stream {group}/{stream}: {'unexpected' if exp is None else 'missing'}")
+                continue
+            got = [{"timestamp": window.normalise_ms(e["timestamp"]), "message": e["message"]} for e in act]
+            if got != exp:
+                out.append(f"log stream {group}/{stream}: expected {_show(exp)}, got {_show(got)}")
+    return out
+
+
+def compare_firehose(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    """The S3 objects behind each delivery stream, in order, as text."""
+    out = []
+    for stream in sorted(expected.keys() | actual.keys()):
+        exp, act = expected.get(stream, []), actual.get(stream, [])
+        if exp != act:
+            out.append(f"delivery stream {stream!r}: expected objects {_show(exp)}, got {_show(act)}")
+    return out
+
+
+def _resource(call: dict[str, Any]) -> tuple[str, ...]:
+    """The group/stream/delivery stream a call concerns: calls to one resource keep their order."""
+    body = call.get("body") or {}
+    if "DeliveryStreamName" in body:
+        return ("firehose", body["DeliveryStreamName"])
+    return ("logs", body.get("logGroupName", ""), body.get("logStreamName", ""))
+
+
+def normalise_call(call: dict[str, Any], window: Window) -> dict[str, Any]:
+    """A recorded API call in the golden shape: wall-clock timestamps null, Firehose data decoded."""
+    body = json.loads(json.dumps(call.get("body") or {}))
+    for event in body.get("logEvents", []):
+        event["timestamp"] = window.normalise_ms(event.get("timestamp"))
+    out: dict[str, Any] = {"target": call["target"], "body": body}
+    if "Records" in body:
+        out["decoded_data"] = [base64.b64decode(r["Data"]).decode("utf-8", "replace") for r in body["Records"]]
+    return out
+
+
+def compare_requests(expected: list[dict[str, Any]], actual: list[dict[str, Any]], window: Window) -> list[str]:
+    """The AWS calls per resource, in order (calls to different streams may interleave)."""
+    exp: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    act: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for call in expected:
+        exp[_resource(call)].append(call)
+    for call in actual:
+        normal = normalise_call(call, window)
+        act[_resource(normal)].append(normal)
+    out = []
+    for resource in sorted(exp.keys() | act.keys()):
+        e_calls, a_calls = exp.get(resource, []), act.get(resource, [])
+        e_names, a_names = [c["target"] for c in e_calls], [c["target"] for c in a_calls]
+        if e_names != a_names:
+            out.append(f"calls for {'/'.join(resource[1:])}: expected {e_names}, got {a_names}")
+            continue
+        for i, (e, a) in enumerate(zip(e_calls, a_calls)):
+            if e != a:
+                out.append(f"call {i} ({e['target']}) for {'/'.join(resource[1:])}: expected {_show(e)}, got {_show(a)}")
+    return out

@@ -1,0 +1,71 @@
+"""Session plumbing of the compat suite: run the selected cases concurrently, and sum them up.
+
+``compat_runner`` starts every golden case the session selected at once (so
+``-k 05`` runs one case, and the full suite costs about its slowest cases), and
+the terminal summary prints the figure the README quotes::
+
+    compat: N/M golden cases identical, K documented differences
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.compat.cases import CaseSpec
+from tests.compat.runner import SuiteRunner
+
+_TALLY = pytest.StashKey[dict[str, tuple[CaseSpec, str]]]()
+
+
+def _spec_of(item: pytest.Item) -> CaseSpec | None:
+    callspec = getattr(item, "callspec", None)
+    spec = callspec.params.get("spec") if callspec is not None else None
+    return spec if isinstance(spec, CaseSpec) else None
+
+
+@pytest.fixture(scope="session")
+def compat_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteRunner]:
+    specs = [spec for item in request.session.items if (spec := _spec_of(item)) is not None]
+    workers = int(os.environ.get("SHIPPER_COMPAT_WORKERS", 0)) or max(4, 2 * (os.cpu_count() or 2))
+    runner = SuiteRunner(specs, tmp_path_factory.mktemp("golden"), workers)
+    yield runner
+    runner.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    spec = _spec_of(item)
+    if spec is None or (report.when != "call" and not report.failed):
+        return
+    pending = hasattr(report, "wasxfail")
+    status = {(True, False): "passed", (True, True): "xpassed", (False, True): "xfailed"}.get(
+        (report.passed, pending), "failed"
+    )
+    item.config.stash.setdefault(_TALLY, {})[spec.id] = (spec, status)
+
+
+def summary_lines(tally: dict[str, tuple[CaseSpec, str]]) -> list[str]:
+    """The headline figure, then which ids fail, are pending, or passed although listed as pending."""
+    golden = [(s, st) for s, st in tally.values() if not s.is_variant]
+    identical = [s for s, st in golden if st in ("passed", "xpassed") and s.difference is None]
+    documented = [s for s, st in tally.values() if s.difference is not None and st in ("passed", "xpassed")]
+    lines = [f"compat: {len(identical)}/{len(golden)} golden cases identical, {len(documented)} documented differences"]
+    for label, wanted in (("failing", "failed"), ("pending", "xfailed"), ("passing but still in pending.toml", "xpassed")):
+        ids = sorted(s.id for s, st in tally.values() if st == wanted)
+        if ids:
+            lines.append(f"compat {label}: {', '.join(ids)}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    tally = config.stash.get(_TALLY, {})
+    if tally:
+        terminalreporter.section("golden compatibility")
+        for line in summary_lines(tally):
+            terminalreporter.write_line(line)

@@ -1,0 +1,69 @@
+"""One test per golden case (and per variant difference): shipper's output must match Fluent Bit's.
+
+The cases run concurrently in the session-scoped ``compat_runner`` (conftest.py);
+each test here waits for its own run and judges it.  A case listed in
+``pending.toml`` is an ``xfail(strict=False)`` with that reason; a case listed in
+``differences.toml`` is held to shipper's documented behaviour instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from tests.compat.cases import CaseSpec, all_specs
+from tests.compat.compare import compare_bulk, compare_cloudwatch, compare_firehose, compare_records, compare_requests
+from tests.compat.golden import resolve_placeholders, shift_rfc3164_year
+from tests.compat.runner import RunResult
+
+SPECS = all_specs()
+
+
+def _param(spec: CaseSpec) -> object:
+    marks = [pytest.mark.xfail(reason=spec.pending, strict=False)] if spec.pending else []
+    return pytest.param(spec, id=spec.id, marks=marks)
+
+
+def judge(spec: CaseSpec, result: RunResult) -> list[str]:
+    """Every way the run differs from what the case (or its documented difference) expects."""
+    problems = [result.problem] if result.problem else []
+    expect_error = spec.difference.expect_error if spec.difference else None
+    if expect_error is not None:
+        if result.returncode == 0:
+            problems.append("shipper accepted the config; the documented behaviour is to refuse it")
+        if not re.search(expect_error, result.stderr):
+            problems.append(f"stderr does not match {expect_error!r}")
+        return problems
+    if result.returncode not in (0, None):
+        problems.append(f"shipper exited with {result.returncode}")
+    problems.extend(f"capture: {line}" for line in result.bad_lines[:3])
+    expected = spec.golden.expected(spec.expectation_override)
+    records = shift_rfc3164_year(resolve_placeholders(expected.records, result.input_dir), dt.date.today().year)
+    problems.extend(compare_records(records, result.records, result.window))
+    seen = result.observed
+    if expected.bulk is not None:
+        problems.extend(compare_bulk(expected.bulk, seen.bulk_bodies or []))
+    if expected.cloudwatch is not None:
+        problems.extend(compare_cloudwatch(expected.cloudwatch, seen.cloudwatch or {}, result.window))
+    if expected.firehose is not None:
+        problems.extend(compare_firehose(expected.firehose, seen.firehose or {}))
+    if expected.requests is not None:
+        problems.extend(compare_requests(expected.requests, seen.requests or [], result.window))
+    return problems
+
+
+@pytest.mark.parametrize("spec", [_param(s) for s in SPECS])
+def test_golden_case(spec: CaseSpec, compat_runner: object) -> None:
+    result = compat_runner.result(spec.id)  # type: ignore[attr-defined]
+    problems = judge(spec, result)
+    if problems:
+        what = f"documented difference {spec.difference.id!r}" if spec.difference else "Fluent Bit's output"
+        log = result.stderr_tail()
+        pytest.fail(
+            f"{spec.id} differs from {what} ({result.seconds:.1f} s, exit {result.returncode}):\n  - "
+            + "\n  - ".join(problems)
+            + (f"\nshipper's last output lines:\n{log}" if log else ""),
+            pytrace=False,
+        )
