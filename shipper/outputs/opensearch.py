@@ -1,0 +1,337 @@
+"""``opensearch`` output (alias ``es``): the ``_bulk`` API, with SigV4 for Amazon OpenSearch.
+
+Records become bulk action + document lines exactly as Fluent Bit writes
+them (:mod:`shipper.outputs.opensearch_bulk`), cut into requests of at most
+``Max_Request_Size`` bytes, and sent over one keep-alive pool
+(:mod:`shipper.outputs.opensearch_http`).  Results are judged per item
+(:mod:`shipper.outputs.opensearch_response`): throttled and 5xx items are
+retried alone, a 409 on ``create`` means "already stored", other rejected
+items are counted, reported once per reason and never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import aiohttp
+from botocore.exceptions import BotoCoreError
+
+from shipper.aws import AwsSettings
+from shipper.errors import ConfigError, RetryableError
+from shipper.events import Event
+from shipper.options import Option, Settings, parse_size
+from shipper.outputs.opensearch_bulk import WRITE_OPERATIONS, BulkEncoder, BulkItem, body_of, split_requests
+from shipper.outputs.opensearch_http import BulkTransport, SigV4Signer, TlsSettings
+from shipper.outputs.opensearch_index import IndexNamer
+from shipper.outputs.opensearch_response import BadResponse, is_retryable_status, parse_bulk_response
+from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
+from shipper.registry import register
+
+#: Amazon OpenSearch Service accepts 10 MiB per request on small instances; stay well below.
+DEFAULT_MAX_REQUEST_SIZE = 5 * 1024 * 1024
+#: a repeated rejection reason is logged again at most this often (seconds).
+REASON_LOG_INTERVAL = 60.0
+#: whole-request statuses worth retrying besides 429/5xx: timeouts and (refreshable) auth failures.
+_RETRY_REQUEST_STATUSES = frozenset({401, 403, 408})
+_TRACE_LIMIT = 4000
+
+DROPPED = "fluentbit_output_dropped_records_total"
+ITEM_ERRORS = "shipper_opensearch_item_errors_total"
+
+
+def _buffer_size(text: str) -> int | None:
+    """``Buffer_Size``: a size, or ``false`` for unlimited (Fluent Bit's spelling)."""
+    return None if text.strip().lower() in ("false", "off", "0") else parse_size(text)
+
+
+class ReasonLog:
+    """Logs each distinct rejection reason at most once per interval, with a count."""
+
+    def __init__(self, log: object, interval: float = REASON_LOG_INTERVAL) -> None:
+        self._log = log
+        self._interval = interval
+        self._last: dict[tuple[str, ...], float] = {}
+        self._suppressed: dict[tuple[str, ...], int] = {}
+
+    def report(self, reason: tuple[str, ...], count: int, message: str) -> None:
+        now = time.monotonic()
+        last = self._last.get(reason)
+        if last is not None and now - last < self._interval:
+            self._suppressed[reason] = self._suppressed.get(reason, 0) + count
+            return
+        self._last[reason] = now
+        earlier = self._suppressed.pop(reason, 0)
+        more = f" (and {earlier} more since the last report)" if earlier else ""
+        self._log.error("%s%s", message, more)  # type: ignore[attr-defined]
+
+
+@register
+class OpenSearchOutput(Output):
+    name = "opensearch"
+    aliases = ("es",)
+    summary = "index records into OpenSearch / Amazon OpenSearch Service (bulk API, SigV4)"
+    options = (
+        Option("host", default="127.0.0.1", help="OpenSearch host"),
+        Option("port", "int", default=9200, help="OpenSearch port"),
+        Option("path", default="", help="path prefix before /_bulk (reverse proxies)"),
+        Option("index", default="fluent-bit", help="index name; record accessor and strftime allowed"),
+        Option("type", default="_doc", help="document type sent as _type (see Suppress_Type_Name)"),
+        Option("suppress_type_name", "bool", default="off", help="omit _type (needed by OpenSearch 2.x)"),
+        Option("logstash_format", "bool", default="off", help="index = prefix + separator + record date"),
+        Option("logstash_prefix", default="logstash", help="index prefix with Logstash_Format"),
+        Option("logstash_prefix_separator", default="-", help="between prefix and date"),
+        Option("logstash_prefix_key", help="record accessor whose value replaces Logstash_Prefix"),
+        Option("logstash_dateformat", default="%Y.%m.%d", help="strftime format of the index date"),
+        Option("current_time_index", "bool", default="off", help="name indices by flush time, not record time"),
+        Option("time_key", default="@timestamp", help="key of the formatted record time in each document"),
+        Option("time_key_format", default="%Y-%m-%dT%H:%M:%S", help="strftime format of Time_Key"),
+        Option("time_key_nanos", "bool", default="off", help="9 fractional digits instead of 3"),
+        Option("include_tag_key", "bool", default="off", help="add the tag to each document"),
+        Option("tag_key", default="flb-key", help="key of the tag with Include_Tag_Key"),
+        Option("generate_id", "bool", default="off", help="_id = hash of the document (idempotent retries)"),
+        Option("id_key", help="record accessor whose string value is the _id"),
+        Option("write_operation", default="create", choices=WRITE_OPERATIONS, help="bulk action"),
+        Option("replace_dots", "bool", default="off", help="turn '.' in keys into '_'"),
+        Option("pipeline", help="ingest pipeline (adds ?pipeline=NAME)"),
+        Option("buffer_size", default="512k", help="accepted for compatibility; responses are always read whole"),
+        Option("trace_output", "bool", default="off", help="print every bulk body to standard output"),
+        Option("trace_error", "bool", default="off", help="log the full response of failed requests"),
+        Option("http_user", help="basic authentication user"),
+        Option("http_passwd", default="", help="basic authentication password"),
+        Option("aws_auth", "bool", default="off", help="sign requests with AWS SigV4"),
+        Option("aws_region", help="region of the Amazon OpenSearch domain or collection"),
+        Option("aws_sts_endpoint", help="custom STS endpoint for AWS_Role_ARN"),
+        Option("aws_role_arn", help="IAM role to assume for signing"),
+        Option("aws_external_id", help="external ID for AWS_Role_ARN"),
+        Option("aws_profile", help="shared config/credentials profile"),
+        Option("aws_service_name", default="es", choices=("es", "aoss"), help="es (managed) or aoss (Serverless)"),
+        Option("compress", choices=("gzip",), help="gzip request bodies"),
+        Option("max_request_size", "size", default=DEFAULT_MAX_REQUEST_SIZE,
+               help="split bulk bodies above this many bytes (shipper option; default 5 MiB)"),
+        Option("net.read_timeout", "duration", default="60", help="seconds to wait for a response"),
+        *NET_OPTIONS,
+        *TLS_OPTIONS,
+    )
+
+    def __init__(self, settings: Settings, context: Context) -> None:
+        super().__init__(settings, context)
+        self.max_request_size: int = settings["max_request_size"]
+        if self.max_request_size < 1024:
+            raise ConfigError("max_request_size must be at least 1k", settings.where("max_request_size"))
+        try:
+            _buffer_size(settings["buffer_size"])
+        except ValueError as exc:
+            raise ConfigError(f"buffer_size: {exc}", settings.where("buffer_size")) from None
+        write_op = settings["write_operation"].lower()
+        if write_op in ("update", "upsert") and not (settings.get("id_key") or settings["generate_id"]):
+            raise ConfigError(
+                "Write_Operation update/upsert needs Id_Key or Generate_ID", settings.where("write_operation")
+            )
+        if settings.get("id_key") and settings["generate_id"]:
+            self.log.warning("Generate_ID is ignored because Id_Key is set (as in Fluent Bit)")
+        try:
+            namer = IndexNamer(
+                index=settings["index"],
+                logstash_format=settings["logstash_format"],
+                logstash_prefix=settings["logstash_prefix"],
+                logstash_prefix_separator=settings["logstash_prefix_separator"],
+                logstash_prefix_key=settings.get("logstash_prefix_key"),
+                logstash_dateformat=settings["logstash_dateformat"],
+                current_time_index=settings["current_time_index"],
+            )
+            self.encoder = BulkEncoder(
+                namer=namer,
+                write_operation=write_op,
+                type_name=None if settings["suppress_type_name"] else settings["type"],
+                time_key=settings["time_key"],
+                time_key_format=settings["time_key_format"],
+                time_key_nanos=settings["time_key_nanos"],
+                tag_key=settings["tag_key"] if settings["include_tag_key"] else None,
+                replace_dots=settings["replace_dots"],
+                generate_id=settings["generate_id"],
+                id_key=settings.get("id_key"),
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc), settings.location) from None
+        self.signer_settings = self._aws_settings(settings)
+        self.url = self._bulk_url(settings)
+        self.transport: BulkTransport | None = None
+        self.reasons = ReasonLog(self.log)
+        self._missing_ids_reported = 0
+
+    # -- configuration ---------------------------------------------------------
+    def _aws_settings(self, settings: Settings) -> AwsSettings | None:
+        if not settings["aws_auth"]:
+            return None
+        if not settings.get("aws_region"):
+            raise ConfigError("AWS_Auth is on but AWS_Region is not set", settings.where("aws_auth"))
+        external_id = settings.get("aws_external_id")
+        if external_id is not None and not 2 <= len(external_id) <= 1224:
+            raise ConfigError("AWS_External_ID must be 2 to 1224 characters", settings.where("aws_external_id"))
+        sts = settings.get("aws_sts_endpoint")
+        return AwsSettings(
+            region=settings["aws_region"],
+            profile=settings.get("aws_profile") or None,
+            role_arn=settings.get("aws_role_arn") or None,
+            external_id=external_id,
+            sts_endpoint=sts if not sts or "://" in sts else f"https://{sts}",
+            connect_timeout=settings["net.connect_timeout"],
+            read_timeout=settings["net.read_timeout"],
+            verify=settings.get("tls.ca_file") or settings["tls.verify"],
+        )
+
+    @staticmethod
+    def _bulk_url(settings: Settings) -> str:
+        host = settings["host"].strip()
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        scheme = "https" if settings["tls"] else "http"
+        path = settings["path"].rstrip("/")
+        if path and not path.startswith("/"):
+            path = "/" + path
+        # Fluent Bit's exact URIs: "<path>/_bulk" or "<path>/_bulk/?pipeline=<name>".
+        uri = f"{path}/_bulk/?pipeline={settings['pipeline']}" if settings.get("pipeline") else f"{path}/_bulk"
+        return f"{scheme}://{host}:{settings['port']}{uri}"
+
+    # -- lifecycle -------------------------------------------------------------
+    async def start(self) -> None:
+        s = self.settings
+        user = s.get("http_user")
+        self.transport = BulkTransport(
+            url=self.url,
+            tls=TlsSettings(
+                enabled=s["tls"],
+                verify=s["tls.verify"],
+                ca_file=s.get("tls.ca_file"),
+                ca_path=s.get("tls.ca_path"),
+                crt_file=s.get("tls.crt_file"),
+                key_file=s.get("tls.key_file"),
+                key_passwd=s.get("tls.key_passwd"),
+                vhost=s.get("tls.vhost"),
+            ),
+            gzip=(s.get("compress") or "").lower() == "gzip",
+            basic_auth=(user, s["http_passwd"]) if user else None,
+            signer=SigV4Signer(self.signer_settings, s["aws_service_name"]) if self.signer_settings else None,
+            connect_timeout=s["net.connect_timeout"],
+            read_timeout=s["net.read_timeout"],
+            keepalive=s["net.keepalive"],
+            keepalive_idle_timeout=s["net.keepalive_idle_timeout"],
+            max_connections=max(2, s["workers"] + 1),
+        )
+        await self.transport.open()
+
+    async def stop(self) -> None:
+        if self.transport is not None:
+            await self.transport.close()
+
+    # -- delivery --------------------------------------------------------------
+    async def flush(self, tag: str, events: list[Event]) -> None:
+        items = self.encoder.encode(tag, events)
+        self._report_missing_ids()
+        retry: list[Event] = []
+        reasons: list[str] = []
+        batches = list(split_requests(items, self.max_request_size))
+        for position, batch in enumerate(batches):
+            try:
+                reason = await self._send(batch, retry)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, BotoCoreError) as exc:
+                # The destination is unreachable: keep this and every unsent batch for the retry.
+                for rest in batches[position:]:
+                    retry.extend(item.event for item in rest)
+                reasons.append(f"{type(exc).__name__}: {exc}")
+                break
+            if reason:
+                reasons.append(reason)
+        if retry:
+            raise RetryableError(f"{len(retry)} of {len(events)} records to retry: {'; '.join(reasons)}", events=retry)
+
+    async def _send(self, batch: list[BulkItem], retry: list[Event]) -> str:
+        """Send one request; append what must be retried; return a reason when something was."""
+        assert self.transport is not None, "flush before start"
+        body = body_of(batch)
+        if self.settings["trace_output"]:
+            sys.stdout.buffer.write(body)
+            sys.stdout.flush()
+        status, payload = await self.transport.post(body)
+        if status in (200, 201):
+            return self._judge_items(batch, payload, retry)
+        self._trace_error(status, payload, body)
+        if status == 413:
+            return await self._too_large(batch, retry)
+        if is_retryable_status(status) or status in _RETRY_REQUEST_STATUSES:
+            retry.extend(item.event for item in batch)
+            return f"HTTP {status}: {payload[:200].decode(errors='replace')}"
+        self._reject(batch, (f"HTTP {status}",), f"request rejected with HTTP {status}: {payload[:500]!r}")
+        return ""
+
+    def _judge_items(self, batch: list[BulkItem], payload: bytes, retry: list[Event]) -> str:
+        try:
+            outcome = parse_bulk_response(payload, len(batch))
+        except BadResponse as exc:
+            retry.extend(item.event for item in batch)
+            return f"unreadable bulk response ({exc})"
+        if outcome.rejected:
+            self._trace_error(200, payload, body_of(batch))
+            self.count(ITEM_ERRORS, len(outcome.rejected), kind="rejected")
+            self.count(DROPPED, len(outcome.rejected))
+            for (index, error_type, reason), count in outcome.reasons.items():
+                self.reasons.report(
+                    (index, error_type, reason), count,
+                    f"{count} documents rejected by index {index!r} and dropped: {error_type}: {reason}",
+                )
+        if outcome.retry:
+            self.count(ITEM_ERRORS, len(outcome.retry), kind="retried")
+            retry.extend(batch[i].event for i in outcome.retry)
+            statuses = ", ".join(f"{n}x{status}" for status, n in sorted(outcome.retry_statuses.items()))
+            return f"{len(outcome.retry)} items refused for now ({statuses})"
+        return ""
+
+    async def _too_large(self, batch: list[BulkItem], retry: list[Event]) -> str:
+        """413: the server's limit is below ours; halve the request, or drop a lone oversized document."""
+        if len(batch) == 1:
+            item = batch[0]
+            self._reject(
+                batch, ("413", item.index),
+                f"a document of {item.size} bytes for index {item.index!r} exceeds the server's request size limit",
+            )
+            return ""
+        half = len(batch) // 2
+        reasons = [await self._send(batch[:half], retry), await self._send(batch[half:], retry)]
+        return "; ".join(r for r in reasons if r)
+
+    def _reject(self, batch: list[BulkItem], reason: tuple[str, ...], message: str) -> None:
+        self.count(ITEM_ERRORS, len(batch), kind="rejected")
+        self.count(DROPPED, len(batch))
+        self.reasons.report(reason, len(batch), f"{len(batch)} documents dropped: {message}")
+
+    def _trace_error(self, status: int, payload: bytes, body: bytes) -> None:
+        if self.settings["trace_error"]:
+            self.log.error(
+                "HTTP %d; request (first %d bytes):\n%s\nresponse:\n%s",
+                status, _TRACE_LIMIT, body[:_TRACE_LIMIT].decode(errors="replace"),
+                payload[: _TRACE_LIMIT * 4].decode(errors="replace"),
+            )
+
+    def _report_missing_ids(self) -> None:
+        missing = self.encoder.missing_ids - self._missing_ids_reported
+        if missing:
+            self._missing_ids_reported = self.encoder.missing_ids
+            self.count("shipper_opensearch_missing_id_total", missing)
+            self.reasons.report(
+                ("id_key",), missing,
+                f"{missing} records have no string value at Id_Key {self.settings['id_key']!r}; sent without _id",
+            )
+
+    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
+        items = self.encoder.encode(tag, events)
+        self._report_missing_ids()
+        operation = self.encoder.operation
+        rendered = []
+        for item in items:
+            destination = {"index": item.index, "operation": operation}
+            if item.doc_id is not None:
+                destination["id"] = item.doc_id
+            rendered.append(Rendered(destination, item.document.decode().rstrip("\n"), item.event[0]))
+        return DryRunBatch(rendered, sum(1 for _ in split_requests(items, self.max_request_size)))

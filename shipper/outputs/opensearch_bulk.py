@@ -1,0 +1,196 @@
+"""Bulk API bodies, byte for byte as Fluent Bit's opensearch output writes them.
+
+Each record becomes two NDJSON lines: an action line
+``{"create":{"_index":"...","_type":"_doc","_id":"..."}}`` and the document.
+The document is a map of ``Time_Key`` (formatted record time), optionally
+``Tag_Key`` (the tag), then the record's keys; where the record already has
+one of the generated keys, the record's value wins and sits at the record's
+position (Fluent Bit writes both keys and its JSON encoder keeps the last).
+JSON text comes from :mod:`shipper.jsonfmt` (Fluent Bit's escapes and number
+format), so the bytes match what Fluent Bit sends.
+
+``Generate_ID`` hashes, with XXH3-128, the msgpack map Fluent Bit builds
+(generated keys plus every record key, duplicates included) and prints the
+16 hash bytes (low 64 bits then high 64 bits, little-endian) as upper-case
+8-4-4-4-12 hex, so ids match Fluent Bit's for the same record and time.
+
+The whole chunk is encoded in one pass; bodies are then cut at a maximum
+request size without re-encoding anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import msgpack
+import xxhash
+
+from shipper import jsonfmt
+from shipper.events import Event, Record
+from shipper.outputs.opensearch_index import IndexNamer, KeyAccessor, TimestampFormatter
+
+WRITE_OPERATIONS = ("create", "index", "update", "upsert")
+
+_PACKER = msgpack.Packer()
+
+
+def replace_dots(value: object) -> object:
+    """Copy ``value`` with '.' in every map key (at any depth, arrays too) turned into '_'.
+
+    A renamed key that collides with an existing one keeps the later value at
+    the later position, as Fluent Bit's JSON encoder does with duplicate keys.
+    """
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            if isinstance(key, str) and "." in key:
+                key = key.replace(".", "_")
+                out.pop(key, None)
+            out[key] = replace_dots(item)
+        return out
+    if isinstance(value, list):
+        return [replace_dots(item) for item in value]
+    return value
+
+
+def generated_id(head: list[tuple[str, str]], record: Record) -> str:
+    """Fluent Bit's ``Generate_ID``: XXH3-128 of the msgpack document, as a UUID-shaped string."""
+    try:
+        packed = _PACKER.pack(record)
+    except (TypeError, ValueError, OverflowError):
+        # msgpack cannot carry this record (e.g. a 65-bit integer): hash its JSON instead.
+        return _uuid_text(xxhash.xxh3_128_digest(jsonfmt.dumps([head, record])))
+    # Replace the record's map header by one that also counts the generated keys.
+    header_len = 1 if len(record) < 16 else 3 if len(record) < 65536 else 5
+    parts = [_PACKER.pack_map_header(len(record) + len(head))]
+    for key, value in head:
+        parts.append(_PACKER.pack(key))
+        parts.append(_PACKER.pack(value))
+    parts.append(packed[header_len:])
+    return _uuid_text(xxhash.xxh3_128_digest(b"".join(parts)))
+
+
+def _uuid_text(digest: bytes) -> str:
+    """xxhash's canonical (big-endian) digest printed the way Fluent Bit prints its hash struct."""
+    digest = digest[::-1].hex().upper()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+@dataclass(slots=True)
+class BulkItem:
+    """One record encoded for the bulk API: its two lines and what they address."""
+
+    event: Event
+    index: str
+    doc_id: str | None
+    action: bytes
+    document: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.action) + len(self.document)
+
+
+class BulkEncoder:
+    """Turns events into :class:`BulkItem` lines per the output's settings."""
+
+    def __init__(
+        self,
+        *,
+        namer: IndexNamer,
+        write_operation: str,
+        type_name: str | None,
+        time_key: str,
+        time_key_format: str,
+        time_key_nanos: bool,
+        tag_key: str | None,
+        replace_dots: bool,
+        generate_id: bool,
+        id_key: str | None,
+    ) -> None:
+        op = write_operation.lower()
+        if op not in WRITE_OPERATIONS:
+            raise ValueError(f"Write_Operation must be one of {', '.join(WRITE_OPERATIONS)}, got {write_operation!r}")
+        self.operation = "update" if op in ("update", "upsert") else op
+        self._doc_prefix, self._doc_suffix = {
+            "update": (b'{"doc":', b"}\n"),
+            "upsert": (b'{"doc_as_upsert":true,"doc":', b"}\n"),
+        }.get(op, (b"", b"\n"))
+        self._namer = namer
+        self._type_name = type_name
+        self._time_key = time_key
+        self._timestamp = TimestampFormatter(time_key_format, time_key_nanos)
+        self._tag_key = tag_key
+        self._replace_dots = replace_dots
+        self._id_key = KeyAccessor(id_key) if id_key else None
+        # Fluent Bit ignores Generate_ID when Id_Key is set.
+        self._generate_id = generate_id and self._id_key is None
+        self._action_prefix: dict[str, bytes] = {}
+        #: records whose Id_Key value was missing or not a string (sent without an id).
+        self.missing_ids = 0
+
+    def _prefix(self, index: str) -> bytes:
+        """``{"<op>":{"_index":"<index>"[,"_type":"<type>"]`` cached per index."""
+        prefix = self._action_prefix.get(index)
+        if prefix is None:
+            meta = b'{"_index":' + jsonfmt.dumps(index)
+            if self._type_name is not None:
+                meta += b',"_type":' + jsonfmt.dumps(self._type_name)
+            prefix = b'{"' + self.operation.encode() + b'":' + meta
+            if len(self._action_prefix) > 1024:
+                self._action_prefix.clear()
+            self._action_prefix[index] = prefix
+        return prefix
+
+    def encode(self, tag: str, events: list[Event]) -> list[BulkItem]:
+        """Encode a whole chunk (one pass, no I/O)."""
+        items: list[BulkItem] = []
+        append = items.append
+        namer, constant = self._namer, self._namer.constant
+        time_key, tag_key, stamp = self._time_key, self._tag_key, self._timestamp
+        id_key, generate, dots = self._id_key, self._generate_id, self._replace_dots
+        doc_prefix, doc_suffix = self._doc_prefix, self._doc_suffix
+        dumps = jsonfmt.dumps
+        for event in events:
+            ts_ns, record = event
+            index = constant if constant is not None else namer.name(tag, record, ts_ns)
+            body: Record = replace_dots(record) if dots else record  # type: ignore[assignment]
+            head: list[tuple[str, str]] = [(time_key, stamp(ts_ns))]
+            if tag_key is not None:
+                head.append((tag_key, tag))
+            doc = {k: v for k, v in head if k not in body}
+            doc.update(body)
+            doc_id: str | None = None
+            if generate:
+                doc_id = generated_id(head, body)
+            elif id_key is not None:
+                value = id_key.get(tag, record)
+                if isinstance(value, str):
+                    doc_id = value
+                else:
+                    self.missing_ids += 1
+            prefix = self._prefix(index)
+            action = prefix + b"}}\n" if doc_id is None else prefix + b',"_id":' + dumps(doc_id) + b"}}\n"
+            append(BulkItem(event, index, doc_id, action, doc_prefix + dumps(doc) + doc_suffix))
+        return items
+
+
+def split_requests(items: list[BulkItem], max_bytes: int) -> Iterator[list[BulkItem]]:
+    """Group items into request bodies of at most ``max_bytes`` (an oversized item goes alone)."""
+    batch: list[BulkItem] = []
+    size = 0
+    for item in items:
+        item_size = item.size
+        if batch and size + item_size > max_bytes:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item_size
+    if batch:
+        yield batch
+
+
+def body_of(items: list[BulkItem]) -> bytes:
+    """The NDJSON request body for a batch of items."""
+    return b"".join([part for item in items for part in (item.action, item.document)])
