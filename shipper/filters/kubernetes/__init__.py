@@ -1,0 +1,10 @@
+"""The ``kubernetes`` filter, split by concern.
+
+- :mod:`.tag` — which pod a tag names (Kube_Tag_Prefix, Regex_Parser);
+- :mod:`.client` — API server, kubelet and file sources; :mod:`.token` the bearer token;
+- :mod:`.cache` — TTL cache with single flight, negative caching and backoff;
+- :mod:`.podmeta` — the ``kubernetes`` / ``kubernetes_namespace`` maps;
+- :mod:`.annotations` — ``fluentbit.io/parser`` and ``fluentbit.io/exclude``;
+- :mod:`.merge` — Merge_Log;
+- :mod:`.filter` — the plugin itself.
+"""
