@@ -220,7 +220,11 @@ class Engine:
             return
         abort = asyncio.ensure_future(self._abort.wait())
         try:
-            await asyncio.wait([asyncio.gather(*awaitables, return_exceptions=True), abort], timeout=max(timeout, 0))
+            await asyncio.wait(
+                [asyncio.gather(*awaitables, return_exceptions=True), abort],
+                timeout=max(timeout, 0),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
         finally:
             abort.cancel()
 

@@ -1,0 +1,224 @@
+"""The engine: routing, acknowledgements, retries and backoff, backpressure, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from shipper.config.model import ConfigDocument
+from shipper.engine.core import Engine
+from shipper.engine.retry import backoff_delay, parse_retry_limit
+from shipper.errors import ConfigError, PermanentError, RetryableError
+from shipper.pipeline import Pipeline
+from shipper.plugin import Filter, Input, Output
+from shipper.registry import register
+from tests.factory import make_context, make_plugin
+
+
+@register
+class ScriptedInput(Input):
+    """Emits the chunks it is given, then finishes; records acknowledgements."""
+
+    name = "test_scripted"
+
+    def __init__(self, settings, context):
+        super().__init__(settings, context)
+        self.chunks: list[tuple[str, list, object, int]] = []
+        self.acked: list[object] = []
+
+    async def run(self):
+        for tag, events, token, nbytes in self.chunks:
+            await self.emit(tag, events, token=token, nbytes=nbytes)
+
+    def acknowledge(self, token):
+        self.acked.append(token)
+
+
+@register
+class ScriptedOutput(Output):
+    """Fails according to a script of exceptions, then records what it got."""
+
+    name = "test_scripted_out"
+
+    def __init__(self, settings, context):
+        super().__init__(settings, context)
+        self.script: list[BaseException | None] = []
+        self.received: list[tuple[str, list]] = []
+        self.calls = 0
+        self.hang = False
+
+    async def flush(self, tag, events):
+        self.calls += 1
+        if self.hang:
+            await asyncio.Event().wait()
+        if self.script:
+            error = self.script.pop(0)
+            if error is not None:
+                raise error
+        self.received.append((tag, [r for _, r in events]))
+
+
+@register
+class RewriteFilter(Filter):
+    """Copies records whose 'route' key is set under that tag (a tiny rewrite_tag)."""
+
+    name = "test_rewrite"
+
+    async def process(self, tag, events):
+        routed = [(ts, dict(r)) for ts, r in events if "route" in r]
+        if routed:
+            self.reemit(routed[0][1].pop("route"), routed)
+        return [(ts, r) for ts, r in events if "route" not in r]
+
+
+def pipeline(inputs, outputs, filters=(), **service):
+    context = make_context(**{"flush": "0.05", "grace": "2", "scheduler.base": "0.001", "scheduler.cap": "0.004", **service})
+    for plugin in (*inputs, *outputs, *filters):
+        plugin.context = context
+    return Pipeline(context, list(inputs), list(filters), list(outputs), ConfigDocument(files=["<test>"]))
+
+
+def ev(*records):
+    return [(1_000_000_000 + i, r) for i, r in enumerate(records)]
+
+
+async def run(p):
+    return await asyncio.wait_for(Engine(p).run(), timeout=20)
+
+
+async def test_routes_by_match_and_acks_after_every_matching_output():
+    src = make_plugin("input", "test_scripted")
+    a = make_plugin("output", "test_scripted_out", {"match": "app.*"}, instance_name="a")
+    b = make_plugin("output", "test_scripted_out", {"match": "*"}, instance_name="b")
+    src.chunks = [("app.x", ev({"n": 1}), "t1", 10), ("sys", ev({"n": 2}), "t2", 10)]
+    assert await run(pipeline([src], [a, b])) == 0
+    assert a.received == [("app.x", [{"n": 1}])]
+    assert sorted(b.received) == [("app.x", [{"n": 1}]), ("sys", [{"n": 2}])]
+    assert sorted(src.acked) == ["t1", "t2"]
+
+
+async def test_unmatched_chunks_are_acknowledged_at_once():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "nothing"})
+    src.chunks = [("app", ev({"n": 1}), "t1", 1)]
+    await run(pipeline([src], [out]))
+    assert src.acked == ["t1"] and out.received == []
+
+
+async def test_retryable_errors_are_retried_then_delivered():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*", "retry_limit": "3"})
+    out.script = [RetryableError("throttled"), RetryableError("503")]
+    src.chunks = [("t", ev({"n": 1}), "tok", 1)]
+    p = pipeline([src], [out])
+    await run(p)
+    assert out.calls == 3 and out.received == [("t", [{"n": 1}])]
+    assert src.acked == ["tok"]
+    assert p.context.metrics.value("fluentbit_output_retries_total", name=out.instance_name) == 2
+
+
+async def test_partial_failure_retries_only_the_failed_records():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*"})
+    events = ev({"n": 1}, {"n": 2}, {"n": 3})
+    out.script = [RetryableError("one failed", events=[events[1]])]
+    src.chunks = [("t", events, "tok", 3)]
+    await run(pipeline([src], [out]))
+    assert out.received == [("t", [{"n": 2}])]
+    assert src.acked == ["tok"]
+
+
+async def test_retry_limit_gives_up_counts_and_acknowledges():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*", "retry_limit": "1"})
+    out.script = [RetryableError("down")] * 5
+    src.chunks = [("t", ev({"n": 1}, {"n": 2}), "tok", 2)]
+    p = pipeline([src], [out])
+    await run(p)
+    assert out.calls == 2  # the first try and one retry
+    m = p.context.metrics
+    assert m.value("fluentbit_output_retries_failed_total", name=out.instance_name) == 1
+    assert m.value("fluentbit_output_dropped_records_total", name=out.instance_name) == 2
+    assert src.acked == ["tok"]
+
+
+async def test_permanent_errors_are_not_retried():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*", "retry_limit": "no_limits"})
+    out.script = [PermanentError("AccessDenied")]
+    src.chunks = [("t", ev({"n": 1}), "tok", 1)]
+    p = pipeline([src], [out])
+    await run(p)
+    assert out.calls == 1 and src.acked == ["tok"]
+    assert p.context.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name) == 1
+
+
+async def test_a_crashing_output_is_retried_not_fatal():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*"})
+    out.script = [ValueError("bug")]
+    src.chunks = [("t", ev({"n": 1}), "tok", 1)]
+    await run(pipeline([src], [out]))
+    assert out.received == [("t", [{"n": 1}])]
+
+
+async def test_reemitted_records_go_through_the_chain_and_share_the_ack():
+    src = make_plugin("input", "test_scripted")
+    rewrite = make_plugin("filter", "test_rewrite", {"match": "in"})
+    out_in = make_plugin("output", "test_scripted_out", {"match": "in"}, instance_name="in")
+    out_new = make_plugin("output", "test_scripted_out", {"match": "new"}, instance_name="new")
+    out_new.script = [RetryableError("once")]
+    src.chunks = [("in", ev({"n": 1}, {"n": 2, "route": "new"}), "tok", 2)]
+    await run(pipeline([src], [out_in, out_new], [rewrite]))
+    assert out_in.received == [("in", [{"n": 1}])]
+    assert out_new.received == [("new", [{"n": 2}])]
+    assert src.acked == ["tok"]
+
+
+async def test_shutdown_abandons_what_is_not_delivered_within_grace():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*"})
+    out.hang = True
+    src.chunks = [("t", ev({"n": 1}), "tok", 1)]
+    assert await run(pipeline([src], [out], grace="0.3")) == 0
+    assert src.acked == []  # not acknowledged: read again after a restart
+
+
+async def test_backpressure_pauses_an_input_over_its_limit():
+    src = make_plugin("input", "test_scripted", {"mem_buf_limit": "100"})
+    out = make_plugin("output", "test_scripted_out", {"match": "*"})
+    src.chunks = [("t", ev({"n": i}), i, 60) for i in range(5)]
+    p = pipeline([src], [out])
+    await run(p)
+    assert sorted(src.acked) == [0, 1, 2, 3, 4]
+    assert p.context.metrics.value("shipper_input_paused_total", name=src.instance_name) >= 1
+
+
+@pytest.mark.parametrize("text,expected", [("1", 1), ("no_limits", None), ("False", None), ("no_retries", 0), ("7", 7)])
+def test_retry_limit_values(text, expected):
+    assert parse_retry_limit(text) == expected
+
+
+@pytest.mark.parametrize("text", ["-1", "lots"])
+def test_bad_retry_limits_are_config_errors(text):
+    with pytest.raises(ConfigError):
+        parse_retry_limit(text)
+
+
+def test_backoff_is_full_jitter_between_base_and_capped_exponential():
+    rng = random.Random(7)
+    for attempt in range(1, 12):
+        ceiling = min(60.0, 5.0 * 2**attempt)
+        delays = [backoff_delay(attempt, 5.0, 60.0, rng) for _ in range(200)]
+        assert all(5.0 <= d <= ceiling for d in delays)
+        assert max(delays) > (5.0 + ceiling) / 2  # jitter spreads over the range
+
+
+def test_backoff_follows_a_seeded_clock_exactly():
+    assert [backoff_delay(n, 1, 100, random.Random(3)) for n in (1, 2, 3)] == [
+        random.Random(3).uniform(1, 2),
+        random.Random(3).uniform(1, 4),
+        random.Random(3).uniform(1, 8),
+    ]
