@@ -13,6 +13,7 @@ Large bodies are compressed in a worker thread (zlib releases the GIL), so a
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import ssl
 import zlib
@@ -115,7 +116,8 @@ class BulkTransport:
         if gzip:
             self._headers["Content-Encoding"] = "gzip"
         if basic_auth is not None:
-            self._headers["Authorization"] = aiohttp.BasicAuth(*basic_auth).encode()
+            token = base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode()
+            self._headers["Authorization"] = f"Basic {token}"
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
