@@ -2,7 +2,10 @@
 
 Plugin modules under ``shipper.inputs``, ``shipper.filters`` and
 ``shipper.outputs`` register themselves with :func:`register`; they are all
-imported on first lookup, so adding a plugin means adding one module.
+imported on demand, so adding a plugin means adding one module.  A lookup
+first imports only the module named like the plugin (``shipper/outputs/null.py``
+for ``null``), which keeps start-up from paying for the AWS SDK when a
+pipeline does not use it; aliases and listings import everything.
 Fluent Bit plugins shipper does not implement are named in
 :data:`KNOWN_UNSUPPORTED` so a config using one gets "unsupported", not
 "unknown".
@@ -66,10 +69,25 @@ def _load_all() -> None:
             importlib.import_module(module.name)
 
 
+def _load_named(kind: str, name: str) -> None:
+    module = name.replace("-", "_").replace(".", "_")
+    if not module.isidentifier():
+        return
+    try:
+        importlib.import_module(f"shipper.{kind}s.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith(f"shipper.{kind}s.{module}"):
+            raise
+
+
 def lookup(kind: str, name: str) -> type[Plugin] | None:
     """The plugin class for a kind and a name or alias (case-insensitive)."""
-    _load_all()
-    return _PLUGINS.get((kind, name.lower()))
+    key = (kind, name.lower())
+    if key not in _PLUGINS:
+        _load_named(kind, key[1])
+    if key not in _PLUGINS:
+        _load_all()
+    return _PLUGINS.get(key)
 
 
 def plugins(kind: str | None = None) -> list[type[Plugin]]:

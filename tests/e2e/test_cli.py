@@ -1,0 +1,158 @@
+"""The CLI end to end: run + SIGTERM, the dry-run contract, check's errors."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+
+import orjson
+
+from tests.e2e.conftest import shipper, start_shipper
+
+DUMMY_TO_FILE = """\
+[SERVICE]
+    Flush  0.2
+    Grace  5
+
+[INPUT]
+    Name   dummy
+    Tag    demo
+    Dummy  {{"message": "hello", "n": 1}}
+    Rate   50
+
+[OUTPUT]
+    Name   file
+    Match  *
+    Path   {out}
+    File   records.log
+"""
+
+
+def wait_for_lines(path, count, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().count("\n") >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{path} did not reach {count} lines")
+
+
+def test_run_then_sigterm_delivers_every_record(tmp_path, write):
+    out = tmp_path / "out"
+    out.mkdir()
+    conf = write("fluent-bit.conf", DUMMY_TO_FILE.format(out=out))
+    proc = start_shipper("run", "-c", str(conf))
+    try:
+        wait_for_lines(out / "records.log", 20)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    lines = (out / "records.log").read_text().splitlines()
+    assert len(lines) >= 20
+    for line in lines:
+        assert re.fullmatch(r'demo: \[\d+\.\d{9}, \{"message":"hello","n":1\}\]', line), line
+    emitted = re.search(r"shutting down", stderr)
+    assert emitted, stderr
+
+
+def test_dry_run_prints_the_jsonl_contract(tmp_path, write):
+    conf = write(
+        "fluent-bit.conf",
+        """\
+[INPUT]
+    Name    dummy
+    Tag     app.demo
+    Dummy   {"msg": "café"}
+    Samples 3
+    Rate    100
+
+[OUTPUT]
+    Name   file
+    Match  app.*
+    Path   /var/log/out
+    Format plain
+
+[OUTPUT]
+    Name   stdout
+    Alias  screen
+    Match  *
+    Format json_lines
+""",
+    )
+    result = shipper("dry-run", "-c", str(conf), "--log-dir", str(tmp_path), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    rows = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 6
+    for row in rows:
+        assert list(row) == ["output", "destination", "tag", "time", "payload"]
+        assert row["tag"] == "app.demo"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", row["time"])
+    files = [r for r in rows if r["output"] == "file.0"]
+    assert [r["destination"] for r in files] == [{"path": "/var/log/out/app.demo"}] * 3
+    assert {r["payload"] for r in files} == {'{"msg":"caf\\u00e9"}'}
+    screen = [r for r in rows if r["output"] == "screen"]
+    assert len(screen) == 3 and orjson.loads(screen[0]["payload"])["msg"] == "café"
+    assert "dry-run: file.0: 3 records" in result.stderr
+    assert "dry-run: screen: 3 records" in result.stderr
+
+
+def test_check_reports_every_error_with_file_and_line(tmp_path, write):
+    conf = write(
+        "fluent-bit.conf",
+        """\
+[INPUT]
+    Name          dummy
+    Mem_Buf_Limit lots
+    Rat           5
+
+[OUTPUT]
+    Name     stdout
+    Match    *
+    Match    again
+""",
+    )
+    result = shipper("check", "-c", str(conf))
+    assert result.returncode == 2
+    err = result.stderr
+    assert f"{conf}:3:" in err and "Mem_Buf_Limit" in err
+    assert f"{conf}:4:" in err and "did you mean 'rate'" in err
+    assert f"{conf}:9:" in err and "set twice" in err
+
+
+def test_check_names_unsupported_plugins(tmp_path, write):
+    conf = write("c.conf", "[INPUT]\n    Name systemd\n[OUTPUT]\n    Name stdout\n    Match *\n")
+    result = shipper("check", "-c", str(conf))
+    assert result.returncode == 2
+    assert "'systemd' exists in Fluent Bit but shipper does not support it" in result.stderr
+
+
+def test_check_accepts_a_valid_config_and_prints_the_pipeline(tmp_path, write):
+    conf = write("c.conf", "[INPUT]\n    Name dummy\n    Tag t\n[OUTPUT]\n    Name stdout\n    Match *\n")
+    result = shipper("check", "-c", str(conf))
+    assert result.returncode == 0, result.stderr
+    assert "dummy.0" in result.stdout and "stdout.0" in result.stdout and "configuration OK" in result.stdout
+
+
+def test_stdin_to_stdout_json_lines_exits_at_eof(tmp_path, write):
+    conf = write(
+        "c.conf",
+        "[SERVICE]\n    Flush 0.1\n[INPUT]\n    Name stdin\n    Tag in\n"
+        "[OUTPUT]\n    Name stdout\n    Match *\n    Format json_lines\n    json_date_key false\n",
+    )
+    result = shipper("run", "-c", str(conf), input='{"a": 1}\nnot json\n[1700000000.5, {"b": 2}]\n')
+    assert result.returncode == 0, result.stderr
+    assert [orjson.loads(x) for x in result.stdout.splitlines()] == [{"a": 1}, {"log": "not json"}, {"b": 2}]
+
+
+def test_plugins_documents_options():
+    result = shipper("plugins", "dummy")
+    assert result.returncode == 0
+    assert "samples" in result.stdout and "records per second" in result.stdout
+
+
+def test_version():
+    result = shipper("--version")
+    assert result.stdout.startswith("shipper ")
