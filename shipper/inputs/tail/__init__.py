@@ -1,0 +1,409 @@
+"""The ``tail`` input: follow files, decode container logs, survive rotation, commit on ack.
+
+One task reads every file in rounds: each round reads what is new in each
+file (large positional reads, one chunk per read), and when nothing was
+new it checks rotation, deletion and multiline flush timeouts, rescans the
+``Path`` globs when due, and sleeps until inotify (or the stat-polling
+interval) says something changed.  Offsets reach the ``DB`` only when the
+engine acknowledges a chunk (:meth:`TailInput.acknowledge`), in file order.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any
+
+from shipper.errors import ConfigError, ConfigErrors
+from shipper.events import Event, now_ns
+from shipper.inputs.tail.offsets import AckWindow, OffsetsDB, Row, digest_before
+from shipper.inputs.tail.paths import Found, PathSet
+from shipper.inputs.tail.reader import TailFile
+from shipper.inputs.tail.records import plain_events, with_path
+from shipper.inputs.tail.tagging import TagMaker
+from shipper.inputs.tail.watcher import ChangeWatcher
+from shipper.multiline import MultilineParser, new_chain
+from shipper.options import Option, Settings
+from shipper.plugin import Context, Input
+from shipper.registry import register
+
+#: reads of one file per round before moving to the next file (fairness).
+READS_PER_ROUND = 4
+#: at most one long-line warning per file per this many seconds.
+WARN_EVERY = 60.0
+
+
+@register
+class TailInput(Input):
+    """Fluent Bit's tail: files matching ``Path``, line by line, with multiline parsers."""
+
+    name = "tail"
+    summary = "follow log files (container logs, rotation, multiline, offsets DB)"
+    options = (
+        Option("path", "list", required=True, help="comma-separated globs of files to read"),
+        Option("exclude_path", "list", default=[], help="fnmatch patterns of paths to skip"),
+        Option("key", default="log", help="record key of the line when no parser applies"),
+        Option("path_key", help="add the file's path under this key"),
+        Option("offset_key", help="add the line's byte offset under this key"),
+        Option("tag_regex", help="named captures from the path fill <name> in Tag"),
+        Option("read_from_head", "bool", default="false", help="read files found at start-up from the beginning"),
+        Option("refresh_interval", "duration", default="60", help="seconds between rescans of Path"),
+        Option("rotate_wait", "duration", default="5", help="seconds to keep reading a rotated file"),
+        Option("ignore_older", "duration", help="skip files not modified for this long"),
+        Option("skip_long_lines", "bool", default="off", help="skip lines longer than Buffer_Max_Size quietly"),
+        Option("skip_empty_lines", "bool", default="off", help="drop zero-length lines"),
+        Option("buffer_chunk_size", "size", default="32k", help="accepted; shipper reads 1 MiB at a time"),
+        Option("buffer_max_size", "size", default="32k", help="longest line kept; longer ones are skipped"),
+        Option("db", help="SQLite file where offsets are committed"),
+        Option("db.sync", default="normal", choices=("extra", "full", "normal", "off"), help="SQLite synchronous"),
+        Option("db.locking", "bool", default="false", help="hold the DB in exclusive locking mode"),
+        Option("db.journal_mode", default="wal", choices=("delete", "truncate", "persist", "memory", "wal", "off"),
+               help="SQLite journal mode"),
+        Option("db.compare_filename", "bool", default="false", help="accepted for compatibility"),
+        Option("inotify_watcher", "bool", default="true", help="use inotify; off means stat polling"),
+        Option("parser", help="[PARSER] applied to each line"),
+        Option("multiline.parser", "list", default=[], help="multiline parsers tried in order per line"),
+        Option("exit_on_eof", "bool", default="false", help="stop shipper when every file is read to its end"),
+        Option("docker_mode", "bool", default="off", help="legacy: same as multiline.parser docker"),
+        Option("docker_mode_flush", "int", default=4, help="legacy: flush timeout of Docker_Mode, seconds"),
+        Option("docker_mode_parser", help="accepted for compatibility"),
+        Option("static_batch_size", "size", help="accepted for compatibility"),
+        Option("file_cache_advise", "bool", default="on", help="accepted for compatibility"),
+        Option("progress_check_interval", "duration", help="accepted for compatibility"),
+        Option("progress_check_interval_nsec", "int", help="accepted for compatibility"),
+        Option("unicode.encoding", help="accepted for compatibility; input must be UTF-8"),
+        Option("generic.encoding", help="accepted for compatibility; input must be UTF-8"),
+    )
+
+    def __init__(self, settings: Settings, context: Context) -> None:
+        super().__init__(settings, context)
+        errors: list[ConfigError] = []
+        self.key: str = settings["key"]
+        self.path_key: str | None = settings.get("path_key")
+        self.offset_key: str | None = settings.get("offset_key")
+        self.max_line: int = settings["buffer_max_size"]
+        self.skip_long: bool = settings["skip_long_lines"]
+        self.skip_empty: bool = settings["skip_empty_lines"]
+        self.read_from_head: bool = settings["read_from_head"]
+        self.refresh: float = settings["refresh_interval"]
+        self.rotate_wait: float = settings["rotate_wait"]
+        self.ignore_older: float | None = settings.get("ignore_older")
+        self.exit_on_eof: bool = settings["exit_on_eof"]
+        self.parser = None
+        if settings.get("parser"):
+            self.parser = context.parsers.get(settings["parser"])
+            if self.parser is None:
+                errors.append(ConfigError(f"tail: parser {settings['parser']!r} is not defined", settings.where("parser")))
+        self.multiline: list[MultilineParser] = []
+        names = list(settings["multiline.parser"]) or (["docker"] if settings["docker_mode"] else [])
+        for name in names:
+            parser = context.multiline_parsers.get(name)
+            if parser is None:
+                errors.append(ConfigError(f"tail: multiline parser {name!r} is not defined",
+                                          settings.where("multiline.parser")))
+            else:
+                self.multiline.append(parser)
+        if settings["docker_mode"] and not settings["multiline.parser"] and self.multiline:
+            self.multiline[0] = MultilineParser(name="docker", type="docker", key_content="log", match_str="\n",
+                                                flush_ms=settings["docker_mode_flush"] * 1000)
+        try:
+            self.tagger = TagMaker(self.tag, settings.get("tag_regex"))
+        except re.error as exc:
+            errors.append(ConfigError(f"tail: invalid Tag_Regex: {exc}", settings.where("tag_regex")))
+        if errors:
+            raise ConfigErrors(errors)
+        dry = context.dry_run
+        self.dry = dry is not None
+        self.pathset = PathSet(settings["path"], settings["exclude_path"], dry.log_dir if dry else None)
+        self.files: dict[tuple[int, int], TailFile] = {}
+        #: files no longer read whose chunks are still in flight; closed when acknowledged.
+        self.draining: list[TailFile] = []
+        self.db: OffsetsDB | None = None
+        self.rows: dict[int, Row] = {}
+        self.watcher: ChangeWatcher | None = None
+        self._warned: dict[tuple[str, str], float] = {}
+        self._rescan_soon = False
+
+    # -- life cycle -----------------------------------------------------------
+    async def start(self) -> None:
+        path = self.settings.get("db")
+        if path and not self.dry:
+            self.db = OffsetsDB(path, self.settings["db.sync"], self.settings["db.locking"],
+                                self.settings["db.journal_mode"])
+            self.rows = self.db.rows()
+
+    async def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.close()
+        for tail in [*self.files.values(), *self.draining]:
+            tail.close()
+        self.files.clear()
+        self.draining.clear()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    async def run(self) -> None:
+        self.watcher = ChangeWatcher(self.settings["inotify_watcher"] and not self.dry, self.log)
+        self._scan(first=True)
+        if self.db is not None:
+            self._recover_rotated()
+        last_scan = time.monotonic()
+        while not self.stopping.is_set():
+            progressed = await self._read_round()
+            now = time.monotonic()
+            if not progressed:
+                await self._check_files(now)
+                if (self.exit_on_eof or self.dry) and all(t.at_eof for t in self.files.values()):
+                    await self._flush_all()
+                    if not self.dry:
+                        self.context.pipeline.request_shutdown(f"{self.instance_name}: every file read to its end")
+                    return
+            if self._rescan_soon or now - last_scan >= self.refresh:
+                self._rescan_soon = any(t.rotated_at is not None for t in self.files.values())
+                self._scan(first=False)
+                last_scan = now
+            if not progressed:
+                await self.watcher.wait()
+        await self._flush_all()
+
+    # -- discovery --------------------------------------------------------------
+    def _scan(self, first: bool) -> None:
+        """Open files that match Path and are not open yet."""
+        cutoff = time.time() - self.ignore_older if self.ignore_older else None
+        for found in self.pathset.scan():
+            try:
+                st = os.stat(found.real)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in self.files or (cutoff is not None and st.st_mtime < cutoff):
+                continue
+            tag = self.tagger.tag_for(found.shown)
+            if tag is None:
+                self._warn(found.shown, "tag_regex", "path does not match Tag_Regex; file not read")
+                continue
+            try:
+                fd = os.open(found.real, os.O_RDONLY)
+            except OSError as exc:
+                self._warn(found.shown, "open", f"cannot open: {exc}")
+                continue
+            st = os.fstat(fd)
+            offset = self._start_offset(fd, st, found, first)
+            self._add(TailFile(found.real, found.shown, tag, fd, st.st_dev, st.st_ino, offset))
+        self._watch()
+
+    def _start_offset(self, fd: int, st: os.stat_result, found: Found, first: bool) -> int:
+        """Where to start a newly opened file: its DB offset, its head, or its end."""
+        if self.dry:
+            return 0
+        row = self.rows.pop(st.st_ino, None)
+        if row is not None:
+            if row.offset <= st.st_size and digest_before(fd, row.offset) == row.digest:
+                return row.offset
+            self.log.info("%s: not the file the DB remembers (replaced while stopped); reading it from the start",
+                          found.shown)
+            return 0
+        if any(r.name == found.real for r in self.rows.values()):
+            self.log.info("%s: a new file under a known name (replaced while stopped); reading it from the start",
+                          found.shown)
+            return 0
+        if first and not self.read_from_head:
+            return st.st_size
+        return 0
+
+    def _recover_rotated(self) -> None:
+        """Finish files rotated away while shipper was down: find each by inode next to its old path."""
+        for row in list(self.rows.values()):
+            directory = os.path.dirname(os.path.realpath(row.name))
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                entries = []
+            match = next((e for e in entries if e.is_file(follow_symlinks=False) and e.inode() == row.inode), None)
+            if match is None:
+                if self.db is not None:
+                    self.db.delete(row.inode)
+                continue
+            fd = os.open(match.path, os.O_RDONLY)
+            st = os.fstat(fd)
+            offset = row.offset if row.offset <= st.st_size and digest_before(fd, row.offset) == row.digest else 0
+            tag = self.tagger.tag_for(row.name) or self.tag
+            tail = TailFile(match.path, row.name, tag, fd, st.st_dev, st.st_ino, offset)
+            tail.rotated_at = time.monotonic()
+            self.log.info("%s: rotated to %s while shipper was stopped; reading its rest from offset %d",
+                          row.name, match.path, offset)
+            self._add(tail)
+        self.rows.clear()
+
+    def _add(self, tail: TailFile) -> None:
+        tail.window = AckWindow(tail.offset)
+        if self.multiline:
+            tail.chain = new_chain(self.multiline, self.key, True, self._standalone)
+        self.files[tail.key] = tail
+        self.count("fluentbit_input_files_opened_total")
+
+    def _standalone(self, line: str, ts: int) -> Event:
+        # Fluent Bit hands multiline parsers the line with its newline, and a line
+        # no parser takes goes out as it came.
+        return ts, {self.key: line + "\n"}
+
+    def _watch(self) -> None:
+        if self.watcher is None:
+            return
+        dirs = set(self.pathset.watch_roots())
+        dirs.update(os.path.dirname(os.path.realpath(t.real)) for t in self.files.values())
+        self.watcher.watch(dirs)
+
+    # -- reading ----------------------------------------------------------------
+    async def _read_round(self) -> bool:
+        """Read what is new in every file; True when anything was read."""
+        progressed = False
+        for tail in list(self.files.values()):
+            if tail.fd < 0:
+                continue
+            try:
+                if tail.truncated():
+                    self._truncated(tail)
+                for _ in range(READS_PER_ROUND):
+                    batch = tail.read(self.max_line, want_offsets=self.offset_key is not None,
+                                      skip_empty=self.skip_empty)
+                    if batch is None:
+                        break
+                    progressed = True
+                    if batch.long_lines:
+                        self._long_lines(tail, batch.long_lines)
+                    await self._deliver(tail, self._events(tail, batch.lines, batch.offsets), batch.start,
+                                        batch.end, batch.end - batch.start)
+            except OSError as exc:
+                self._warn(tail.shown, "read", f"read failed ({exc}); closing the file")
+                self._retire(tail)
+        return progressed
+
+    def _events(self, tail: TailFile, lines: list[str], offsets: list[int] | None) -> list[Event]:
+        ts = now_ns()
+        if tail.chain is None:
+            return plain_events(lines, ts, self.key, self.parser, self.path_key, tail.shown, self.offset_key, offsets)
+        events: list[Event] = []
+        before = tail.chain.truncated
+        tail.chain.decode(lines, ts, events)
+        if tail.chain.truncated != before:
+            self.count("shipper_multiline_truncated_total", tail.chain.truncated - before)
+            self._warn(tail.shown, "truncated", "a multiline group reached the 2 MB buffer limit and was split")
+        if self.path_key is not None and events:
+            events = with_path(events, self.path_key, tail.shown)
+        return events
+
+    async def _deliver(self, tail: TailFile, events: list[Event], start: int, end: int, nbytes: int) -> None:
+        """Hand events over with a token for the offset that is safe to commit once they are delivered."""
+        if tail.chain is not None and tail.chain.pending():
+            if tail.pending_since is None:
+                tail.pending_since = start
+            safe = tail.pending_since
+        else:
+            tail.pending_since = None
+            safe = end
+        entry = tail.window.add(safe, acknowledged=not events)
+        if events:
+            await self.emit(tail.tag, events, token=(tail, entry), nbytes=nbytes)
+        elif tail.window.advance():
+            self._commit(tail)
+
+    def acknowledge(self, token: Any) -> None:
+        tail, entry = token
+        entry[1] = True
+        if tail.window.advance():
+            self._commit(tail)
+
+    def _commit(self, tail: TailFile) -> None:
+        if tail in self.draining and not tail.window.inflight:
+            self._close_drained(tail)
+        elif self.db is not None and tail.fd >= 0:
+            offset = tail.window.committed
+            self.db.save(tail.ino, tail.real, offset, tail.rotated_at is not None, digest_before(tail.fd, offset))
+
+    # -- housekeeping -------------------------------------------------------------
+    async def _check_files(self, now: float) -> None:
+        """At EOF: notice rotation and deletion, retire old files, flush timed-out groups."""
+        for tail in list(self.files.values()):
+            if not tail.at_eof:
+                continue
+            if tail.chain is not None:
+                expired: list[Event] = []
+                tail.chain.expire(now, expired)
+                if expired:
+                    await self._deliver(tail, self._pathed(expired, tail), tail.offset, tail.offset, 0)
+            try:
+                st = os.stat(tail.real)
+                moved = (st.st_dev, st.st_ino) != tail.key
+            except OSError:
+                moved = True
+            if not moved:
+                continue
+            if tail.rotated_at is None:
+                tail.rotated_at = now
+                self._rescan_soon = True
+                self.count("fluentbit_input_files_rotated_total")
+                self.log.info("%s: rotated or removed; reading the old file to its end for %gs",
+                              tail.shown, self.rotate_wait)
+            elif now - tail.rotated_at >= self.rotate_wait:
+                await self._flush(tail)
+                self._retire(tail)
+
+    def _pathed(self, events: list[Event], tail: TailFile) -> list[Event]:
+        return with_path(events, self.path_key, tail.shown) if self.path_key is not None else events
+
+    def _truncated(self, tail: TailFile) -> None:
+        self.count("shipper_tail_truncations_total")
+        self.log.warning("%s: truncated (copytruncate?); reading again from the start", tail.shown)
+        tail.restart()
+        tail.pending_since = None
+        if self.db is not None:
+            self.db.save(tail.ino, tail.real, 0, tail.rotated_at is not None, b"")
+
+    def _retire(self, tail: TailFile) -> None:
+        """Stop reading a file; it closes once its in-flight chunks are acknowledged."""
+        self.files.pop(tail.key, None)
+        self.count("fluentbit_input_files_closed_total")
+        if tail.window.inflight:
+            self.draining.append(tail)
+        else:
+            self._close_drained(tail)
+
+    def _close_drained(self, tail: TailFile) -> None:
+        if tail in self.draining:
+            self.draining.remove(tail)
+        if self.db is not None and tail.fd >= 0:
+            if os.fstat(tail.fd).st_nlink == 0:
+                self.db.delete(tail.ino)
+            else:
+                offset = tail.window.committed
+                self.db.save(tail.ino, tail.real, offset, True, digest_before(tail.fd, offset))
+        tail.close()
+
+    async def _flush(self, tail: TailFile) -> None:
+        """Emit a file's pending multiline groups now."""
+        if tail.chain is None or not tail.chain.pending():
+            return
+        events: list[Event] = []
+        tail.chain.flush(events)
+        await self._deliver(tail, self._pathed(events, tail), tail.offset, tail.offset, 0)
+
+    async def _flush_all(self) -> None:
+        for tail in list(self.files.values()):
+            await self._flush(tail)
+
+    def _long_lines(self, tail: TailFile, count: int) -> None:
+        self.count("shipper_tail_long_lines_skipped_total", count)
+        if self.skip_long:
+            self._warn(tail.shown, "long", f"skipped {count} line(s) longer than Buffer_Max_Size ({self.max_line} bytes)")
+        else:
+            self._warn(tail.shown, "long", f"skipped {count} line(s) longer than Buffer_Max_Size ({self.max_line} bytes); "
+                       "raise Buffer_Max_Size to keep them (Fluent Bit would stop reading this file)", error=True)
+
+    def _warn(self, path: str, what: str, message: str, error: bool = False) -> None:
+        """One warning per file and kind per minute: never a log line per record."""
+        now = time.monotonic()
+        if now - self._warned.get((path, what), -WARN_EVERY) >= WARN_EVERY:
+            self._warned[(path, what)] = now
+            (self.log.error if error else self.log.warning)("%s: %s", path, message)

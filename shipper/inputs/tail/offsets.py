@@ -1,0 +1,112 @@
+"""The offsets database (``DB``): where each tailed file was committed up to.
+
+One SQLite row per file, keyed by inode, with the file name, the committed
+offset, a rotated flag and a digest of the bytes just before the offset.
+The digest tells a file that was replaced while shipper was stopped (same
+inode reused, different bytes) from the file it was reading, so the
+replacement is read from 0 instead of from a stale offset.  Rows change
+only when outputs acknowledge data (DESIGN.md section 3).
+
+The table is ``shipper_tail_files``, not Fluent Bit's ``in_tail_files``,
+so pointing ``DB`` at an existing Fluent Bit database does not clash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections import deque
+from dataclasses import dataclass
+
+#: how many bytes before the offset the digest covers.
+DIGEST_SPAN = 64
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS shipper_tail_files (
+    inode   INTEGER PRIMARY KEY,
+    name    TEXT    NOT NULL,
+    offset  INTEGER NOT NULL,
+    rotated INTEGER NOT NULL DEFAULT 0,
+    digest  BLOB    NOT NULL DEFAULT x''
+)
+"""
+
+
+def digest_before(fd: int, offset: int) -> bytes:
+    """Digest of the (up to) DIGEST_SPAN bytes that end at ``offset``."""
+    start = max(0, offset - DIGEST_SPAN)
+    return hashlib.blake2b(os.pread(fd, offset - start, start), digest_size=16).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    inode: int
+    name: str
+    offset: int
+    rotated: bool
+    digest: bytes
+
+
+class OffsetsDB:
+    """A small synchronous wrapper: every call is one short statement."""
+
+    def __init__(self, path: str, sync: str = "normal", locking: bool = False, journal_mode: str = "wal") -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute(f"PRAGMA journal_mode={journal_mode}")
+        self.conn.execute(f"PRAGMA synchronous={sync}")
+        if locking:
+            self.conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        self.conn.execute(_SCHEMA)
+
+    def rows(self) -> dict[int, Row]:
+        cursor = self.conn.execute("SELECT inode, name, offset, rotated, digest FROM shipper_tail_files")
+        return {r[0]: Row(r[0], r[1], r[2], bool(r[3]), bytes(r[4])) for r in cursor}
+
+    def save(self, inode: int, name: str, offset: int, rotated: bool, digest: bytes) -> None:
+        self.conn.execute(
+            "INSERT INTO shipper_tail_files(inode, name, offset, rotated, digest) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(inode) DO UPDATE SET name=excluded.name, offset=excluded.offset, "
+            "rotated=excluded.rotated, digest=excluded.digest",
+            (inode, name, offset, int(rotated), digest),
+        )
+
+    def delete(self, inode: int) -> None:
+        self.conn.execute("DELETE FROM shipper_tail_files WHERE inode = ?", (inode,))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class AckWindow:
+    """Chunks of one file in flight, so offsets commit in order though acks may not.
+
+    Each entry is ``[offset, acknowledged]``; the committed offset moves to
+    the offset of the last acknowledged entry with none unacknowledged
+    before it.
+    """
+
+    __slots__ = ("committed", "inflight")
+
+    def __init__(self, committed: int) -> None:
+        self.committed = committed
+        self.inflight: deque[list] = deque()
+
+    def add(self, offset: int, acknowledged: bool = False) -> list:
+        entry = [offset, acknowledged]
+        self.inflight.append(entry)
+        return entry
+
+    def advance(self) -> bool:
+        """Move ``committed`` over acknowledged entries at the front; True when it moved."""
+        moved = False
+        inflight = self.inflight
+        while inflight and inflight[0][1]:
+            self.committed = inflight.popleft()[0]
+            moved = True
+        return moved
+
+    def reset(self, offset: int) -> None:
+        """Forget what is in flight (the file was truncated): commit from ``offset`` on."""
+        self.inflight.clear()
+        self.committed = offset

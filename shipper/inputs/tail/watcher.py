@@ -1,0 +1,76 @@
+"""Change notification for tail: inotify through watchfiles, stat polling as fallback.
+
+The watcher only says "something changed, look again"; tail itself checks
+sizes and inodes with ``fstat``/``stat`` every round, which is the polling
+fallback (``Inotify_Watcher false``, or inotify unavailable or out of
+watches).  watchfiles' own polling mode is not used: it compares mtimes at
+whole-second resolution and misses appends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+#: how long tail sleeps between stat rounds without inotify.
+POLL_INTERVAL = 0.25
+#: with inotify, a safety re-check in case an event was missed.
+INOTIFY_RECHECK = 1.0
+
+
+class ChangeWatcher:
+    """Wakes tail when a watched directory (or a file in it) changes."""
+
+    def __init__(self, use_inotify: bool, log: logging.Logger) -> None:
+        self.use_inotify = use_inotify
+        self.log = log
+        self.changed = asyncio.Event()
+        self.dirs: frozenset[str] = frozenset()
+        self._task: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
+
+    @property
+    def interval(self) -> float:
+        return INOTIFY_RECHECK if self._task is not None else POLL_INTERVAL
+
+    def watch(self, dirs: set[str]) -> None:
+        """Watch exactly these directories (restarting the inotify task when the set changes)."""
+        wanted = frozenset(dirs)
+        if not self.use_inotify or wanted == self.dirs:
+            return
+        self.close()
+        self.dirs = wanted
+        if wanted:
+            self._stop = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._run(sorted(wanted), self._stop))
+
+    async def _run(self, dirs: list[str], stop: asyncio.Event) -> None:
+        try:
+            import watchfiles
+
+            async for _changes in watchfiles.awatch(
+                *dirs, stop_event=stop, debounce=20, step=20, recursive=False, force_polling=False,
+                ignore_permission_denied=True,
+            ):
+                self.changed.set()
+        except Exception as exc:  # inotify limits, missing module, vanished directory
+            self.log.warning("inotify watcher unavailable (%s); falling back to stat polling every %.2fs",
+                             exc, POLL_INTERVAL)
+            self.use_inotify = False
+            self._task = None
+
+    async def wait(self) -> None:
+        """Sleep until a change or the polling interval, whichever comes first."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.changed.wait(), self.interval)
+        self.changed.clear()
+
+    def close(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+        self._task = None
+        self._stop = None
+        self.dirs = frozenset()
