@@ -1,0 +1,86 @@
+"""``nest``: move keys into a map (``nest``) or a map's keys up (``lift``) (golden case 29).
+
+``Operation nest`` takes every key matching a ``Wildcard`` (a trailing ``*``
+matches by prefix, otherwise exactly) into a new map under ``Nest_under``,
+appended at the end; records with no matching key are left alone.
+``Operation lift`` replaces the map under ``Nested_under`` by its keys,
+appended at the end (a non-map value is left alone, an empty map disappears).
+``Add_prefix``/``Remove_prefix`` rename the moved keys (not both in one
+filter).  On a clash with an existing key the moved value wins, at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shipper.errors import ConfigError
+from shipper.events import Event
+from shipper.options import Option
+from shipper.plugin import Filter
+from shipper.registry import register
+
+
+def _wildcard(patterns: list[str]) -> Callable[[str], bool]:
+    exact = frozenset(p for p in patterns if not p.endswith("*"))
+    prefixes = tuple(p[:-1] for p in patterns if p.endswith("*"))
+    return lambda key: key in exact or key.startswith(prefixes)
+
+
+@register
+class NestFilter(Filter):
+    name = "nest"
+    summary = "nest keys under a map, or lift a map's keys to the top level"
+    options = (
+        Option("operation", required=True, choices=("nest", "lift"), help="nest or lift"),
+        Option("wildcard", repeatable=True, help="keys to nest (trailing * = prefix)"),
+        Option("nest_under", help="map to nest the keys under (nest)"),
+        Option("nested_under", help="map whose keys to lift (lift)"),
+        Option("add_prefix", help="prefix added to moved keys"),
+        Option("remove_prefix", help="prefix removed from moved keys"),
+    )
+
+    def __init__(self, settings, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(settings, context)
+        self.operation = settings["operation"].lower()
+        add, remove = settings.get("add_prefix"), settings.get("remove_prefix")
+        if add and remove:
+            raise ConfigError("nest: Add_prefix and Remove_prefix cannot be used together", settings.where("remove_prefix"))
+        if add:
+            self.rename: Callable[[str], str] = lambda key: add + key
+        elif remove:
+            self.rename = lambda key: key[len(remove) :] if key.startswith(remove) else key
+        else:
+            self.rename = lambda key: key
+        self.renames = bool(add or remove)
+        if self.operation == "nest":
+            if not settings["wildcard"] or not settings.get("nest_under"):
+                raise ConfigError("nest: Operation nest needs Wildcard and Nest_under", settings.location)
+            self.matches = _wildcard(settings["wildcard"])
+            self.under: str = settings["nest_under"]
+        else:
+            if not settings.get("nested_under"):
+                raise ConfigError("nest: Operation lift needs Nested_under", settings.location)
+            self.under = settings["nested_under"]
+
+    def _nest(self, record: dict[str, Any]) -> dict[str, Any]:
+        matches, rename, under = self.matches, self.rename, self.under
+        moved = {rename(k): v for k, v in record.items() if matches(k)}
+        if not moved:
+            return record
+        out = {k: v for k, v in record.items() if k != under and not matches(k)}
+        out[under] = moved
+        return out
+
+    def _lift(self, record: dict[str, Any]) -> dict[str, Any]:
+        inner = record.get(self.under)
+        if not isinstance(inner, dict):
+            return record
+        lifted = {self.rename(k): v for k, v in inner.items()} if self.renames else inner
+        out = {k: v for k, v in record.items() if k != self.under and k not in lifted}
+        out.update(lifted)
+        return out
+
+    async def process(self, tag: str, events: list[Event]) -> list[Event]:
+        change = self._nest if self.operation == "nest" else self._lift
+        return [(ts, change(record)) for ts, record in events]
