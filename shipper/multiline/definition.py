@@ -79,13 +79,11 @@ class MultilineParser:
     followers: dict[Rule, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
     #: rules after which the group is complete (a start rule may follow them).
     closing: frozenset[Rule] = field(default_factory=frozenset, repr=False)
+    #: rules that open a group, in definition order.
+    start_rules: tuple[Rule, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         self.link_rules()
-
-    @property
-    def start_rules(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.is_start)
 
     def link_rules(self) -> None:
         """Precompute each rule's possible successors, and which rules end a group."""
@@ -98,6 +96,7 @@ class MultilineParser:
                 closing.add(rule)
         self.followers = followers
         self.closing = frozenset(closing)
+        self.start_rules = tuple(r for r in self.rules if r.is_start)
 
     def unknown_states(self) -> list[str]:
         """Target states no rule starts from: Fluent Bit refuses such parsers."""

@@ -28,14 +28,6 @@ from shipper.events import Event
 from shipper.multiline.definition import BUFFER_LIMIT, MultilineParser, Rule
 
 
-def parse_with(parser: Any, text: str) -> tuple[int | None, dict[str, Any]] | None:
-    """Run a ``[PARSER]`` on text: ``(time_ns or None, record)``, or None when it does not match."""
-    result = parser.parse(text)
-    if result is None:
-        return None
-    return result
-
-
 class _Group:
     __slots__ = ("record", "time", "parts", "size", "rule", "touched")
 
@@ -93,7 +85,7 @@ class RuleDecoder:
         if self.text_mode:
             if parser.parser is None:
                 return ts, {self.key: item + "\n"}, item + "\n"
-            parsed = parse_with(parser.parser, item)
+            parsed = parser.parser.parse(item)
             if parsed is None:
                 return None
             when, record = parsed
@@ -104,7 +96,7 @@ class RuleDecoder:
                 text = record.get(self.key)
                 if not isinstance(text, str):
                     return None
-                parsed = parse_with(parser.parser, text)
+                parsed = parser.parser.parse(text)
                 if parsed is None:
                     return None
                 when, record = parsed

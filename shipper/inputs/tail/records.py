@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from shipper.events import Event
-from shipper.multiline.groups import parse_with
 
 
 def plain_events(
@@ -27,6 +26,12 @@ def plain_events(
     """Events for one batch of lines read at ``ts``."""
     if parser is None and path_key is None and offset_key is None:
         return [(ts, {key: line}) for line in lines]
+    results = parser.parse_lines(lines) if parser is not None else None
+    if results is not None and path_key is None and offset_key is None:
+        return [
+            (ts, {key: line}) if parsed is None else (ts if parsed[0] is None else parsed[0], parsed[1])
+            for line, parsed in zip(lines, results)
+        ]
     events: list[Event] = []
     for index, line in enumerate(lines):
         record: dict[str, Any] = {}
@@ -35,7 +40,7 @@ def plain_events(
         if offset_key is not None and offsets is not None:
             record[offset_key] = offsets[index]
         when = ts
-        parsed = parse_with(parser, line) if parser is not None else None
+        parsed = results[index] if results is not None else None
         if parsed is None:
             record[key] = line
         else:
