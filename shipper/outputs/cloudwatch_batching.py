@@ -1,0 +1,173 @@
+"""Turn a chunk of events into valid PutLogEvents requests for one log stream.
+
+The API's limits (AWS PutLogEvents reference), all enforced here because moto
+does not and the real service rejects the whole request otherwise:
+
+- at most 10,000 events and 1,048,576 bytes per request, counting each event
+  as its UTF-8 message length + 26;
+- events in chronological order, and one request never spans 24 hours;
+- an event may not be larger than 256 KiB (262,144 bytes including the 26):
+  longer messages are truncated at a character boundary and counted;
+- events older than 14 days or more than 2 hours in the future are rejected by
+  the service: they are left out and counted instead of failing the request;
+- empty messages are skipped (the API refuses them), like Fluent Bit does.
+
+Everything is done per chunk with list operations; the request body is encoded
+once per batch with orjson (DESIGN.md section 4).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate
+import orjson
+
+from shipper import jsonfmt
+from shipper.events import Event
+
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD = 26
+MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD
+MAX_SPAN_MS = 24 * 3600 * 1000
+MAX_AGE_MS = 14 * 24 * 3600 * 1000
+MAX_FUTURE_MS = 2 * 3600 * 1000
+
+
+def encode_messages(events: list[Event], log_key: str | None) -> list[str | None]:
+    """The message of each event; None for a record that has no ``log_key``.
+
+    Without ``log_key`` the message is the record as Fluent Bit's compact JSON
+    (an empty record gives ``""``, which is skipped).  With it, a string value
+    is sent raw (UTF-8 kept), and any other value as its JSON text (Fluent Bit
+    5.1.1 writes broken JSON for those, golden case 42).
+    """
+    if log_key is None:
+        dumps = jsonfmt.dumps_str
+        return [dumps(record) if record else "" for _, record in events]
+    messages: list[str | None] = []
+    append = messages.append
+    for _, record in events:
+        value = record.get(log_key)
+        if value is None:
+            append("" if log_key in record else None)
+        elif type(value) is str:
+            append(value)
+        else:
+            append(jsonfmt.dumps_str(value))
+    return messages
+
+
+def truncate_utf8(message: str, limit: int) -> str:
+    """``message`` cut to at most ``limit`` UTF-8 bytes, never inside a character."""
+    return message.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+@dataclass(slots=True)
+class Batch:
+    """One PutLogEvents request: sorted timestamps (ms) and messages, and which input events they are."""
+
+    timestamps: list[int] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)
+    nbytes: int = 0
+
+    def body(self, group: str, stream: str) -> bytes:
+        """The PutLogEvents JSON body (no sequence token: the API ignores them)."""
+        events = [{"timestamp": t, "message": m} for t, m in zip(self.timestamps, self.messages)]
+        return orjson.dumps({"logGroupName": group, "logStreamName": stream, "logEvents": events})
+
+
+@dataclass(slots=True)
+class Plan:
+    """The requests for one stream, and what was left out or changed, by reason."""
+
+    batches: list[Batch] = field(default_factory=list)
+    missing_key: list[int] = field(default_factory=list)
+    empty: int = 0
+    too_old: int = 0
+    too_new: int = 0
+    truncated: int = 0
+
+    @property
+    def skipped(self) -> int:
+        """Events not sent (counted as dropped): missing key, too old, too far in the future."""
+        return len(self.missing_key) + self.too_old + self.too_new
+
+
+def plan(events: list[Event], messages: list[str | None], now_ms: int) -> Plan:
+    """Split events (with their encoded messages) into valid requests; see the module doc."""
+    result = Plan()
+    stamps = [ts // 1_000_000 for ts, _ in events]
+    if not stamps:
+        return result
+    oldest = now_ms - MAX_AGE_MS
+    newest = now_ms + MAX_FUTURE_MS
+    if all(messages) and min(stamps) >= oldest and max(stamps) <= newest and all(map(str.isascii, messages)):  # type: ignore[arg-type]
+        # The common case, checked with C-level passes: nothing to leave out.
+        sizes = [len(m) + EVENT_OVERHEAD for m in messages]  # type: ignore[arg-type]
+        keep = list(range(len(messages)))
+        if max(sizes) > MAX_EVENT_BYTES + EVENT_OVERHEAD:
+            _truncate(messages, sizes, keep, result)
+    else:
+        sizes, keep = _screen(stamps, messages, oldest, newest, result)
+    keep.sort(key=stamps.__getitem__)
+    _split(keep, stamps, sizes, messages, result)  # type: ignore[arg-type]
+    return result
+
+
+def _screen(
+    stamps: list[int], messages: list[str | None], oldest: int, newest: int, result: Plan
+) -> tuple[list[int], list[int]]:
+    """The slow path: leave out missing/empty/out-of-window events, size the rest."""
+    sizes = [0] * len(messages)
+    keep: list[int] = []
+    for index, message in enumerate(messages):
+        if not message:
+            if message is None:
+                result.missing_key.append(index)
+            else:
+                result.empty += 1
+            continue
+        ts = stamps[index]
+        if ts < oldest:
+            result.too_old += 1
+        elif ts > newest:
+            result.too_new += 1
+        else:
+            sizes[index] = (len(message) if message.isascii() else len(message.encode("utf-8"))) + EVENT_OVERHEAD
+            keep.append(index)
+    _truncate(messages, sizes, keep, result)
+    return sizes, keep
+
+
+def _truncate(messages: list[str | None], sizes: list[int], keep: list[int], result: Plan) -> None:
+    for index in keep:
+        if sizes[index] > MAX_EVENT_BYTES + EVENT_OVERHEAD:
+            cut = truncate_utf8(messages[index], MAX_EVENT_BYTES)  # type: ignore[arg-type]
+            messages[index] = cut
+            sizes[index] = len(cut.encode("utf-8")) + EVENT_OVERHEAD
+            result.truncated += 1
+
+
+def _split(order: list[int], stamps: list[int], sizes: list[int], messages: list[str], result: Plan) -> None:
+    """Cut the time-sorted events into requests by count, bytes and 24 h span (bisect per request)."""
+    times = [stamps[i] for i in order]
+    total = list(accumulate([sizes[i] for i in order]))
+    start, count = 0, len(order)
+    while start < count:
+        base = total[start - 1] if start else 0
+        end = min(
+            start + MAX_BATCH_EVENTS,
+            bisect_right(total, base + MAX_BATCH_BYTES, start, count),
+            bisect_left(times, times[start] + MAX_SPAN_MS, start, count),
+        )
+        indexes = order[start:end]
+        result.batches.append(Batch(times[start:end], [messages[i] for i in indexes], indexes, total[end - 1] - base))
+        start = end
+
+
+def dry_run_payloads(batches: list[Batch]) -> list[tuple[int, str]]:
+    """(timestamp ms, message) of every event in request order, for ``shipper dry-run``."""
+    return [(t, m) for batch in batches for t, m in zip(batch.timestamps, batch.messages)]

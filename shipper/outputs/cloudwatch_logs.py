@@ -1,0 +1,342 @@
+"""``cloudwatch_logs`` output (alias ``cloudwatch``): PutLogEvents with Fluent Bit's options.
+
+Each record becomes one log event whose message is the record as Fluent Bit's
+compact JSON, or the raw value of ``log_key``.  Records are routed to a log
+group and stream (``log_stream_name``, ``log_stream_prefix`` + tag, or the
+``log_group_template``/``log_stream_template`` record accessors, which fall back
+to the plain names), then cut into valid requests by
+:mod:`shipper.outputs.cloudwatch_batching`.
+
+Streams (and groups, with ``auto_create_group``) are created on first use and
+remembered: like Fluent Bit, CreateLogStream comes first and a missing group is
+created only when the stream call says so.  A PutLogEvents that finds its
+stream gone re-creates it and retries once.  Different streams are sent
+concurrently (bounded); requests of one stream go in time order.  Sequence
+tokens are not used (the API ignores them).  Failures are classified by
+:mod:`shipper.aws.errors`; only the events of requests that failed retryably
+go back to the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipper.accessor import Template, compile_template
+from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, classify, error_code
+from shipper.aws.rawbody import call_with_body, install
+from shipper.errors import ConfigError, PermanentError, RetryableError
+from shipper.events import Event
+from shipper.options import Option, Settings
+from shipper.outputs.cloudwatch_batching import Plan, encode_messages, plan
+from shipper.outputs.opensearch import ReasonLog
+from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
+from shipper.registry import register
+
+#: retention values CloudWatch Logs accepts (PutRetentionPolicy).
+RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+#: streams sent to at the same time by one flush.
+MAX_PARALLEL_STREAMS = 8
+_GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+_PLACEHOLDER = {"logEvents": [{"timestamp": 0, "message": "-"}]}
+
+DROPPED = "fluentbit_output_dropped_records_total"
+SKIPPED = "shipper_cloudwatch_skipped_events_total"
+TRUNCATED = "shipper_cloudwatch_truncated_events_total"
+REJECTED = "shipper_cloudwatch_rejected_events_total"
+REQUESTS = "shipper_cloudwatch_requests_total"
+FALLBACKS = "shipper_cloudwatch_template_fallbacks_total"
+
+Destination = tuple[str, str]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What happened to one stream's requests in a flush."""
+
+    retry: list[Event] = field(default_factory=list)
+    dropped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@register
+class CloudWatchLogs(Output):
+    name = "cloudwatch_logs"
+    aliases = ("cloudwatch",)
+    summary = "send records to Amazon CloudWatch Logs (PutLogEvents)"
+    options = (
+        *AWS_OPTIONS,
+        Option("log_group_name", required=True, help="log group (the fallback when log_group_template fails)"),
+        Option("log_group_template", help="record accessor template for the group, e.g. /eks/$kubernetes['namespace_name']"),
+        Option("log_stream_name", help="log stream (the fallback when log_stream_template fails)"),
+        Option("log_stream_prefix", help="stream name = this prefix + the record's tag"),
+        Option("log_stream_template", help="record accessor template for the stream"),
+        Option("log_key", help="send only this key's value (raw) instead of the whole record as JSON"),
+        Option("log_format", help="json/emf marks events as Embedded Metric Format (x-amzn-logs-format header)"),
+        Option("auto_create_group", "bool", default="off", help="create the log group when it does not exist"),
+        Option("log_group_class", choices=("standard", "infrequent_access"), help="class of groups this output creates"),
+        Option("log_retention_days", "int", default=0, help="retention set on groups this output creates (0 = never expire)"),
+        Option("extra_user_agent", help="text appended to the User-Agent"),
+        Option("metric_namespace", help="accepted for compatibility (EMF from metrics records is not supported)"),
+        Option("metric_dimensions", help="accepted for compatibility (EMF from metrics records is not supported)"),
+        *NET_OPTIONS,
+        *TLS_OPTIONS,
+    )
+
+    def __init__(self, settings: Settings, context: Context) -> None:
+        super().__init__(settings, context)
+        stream_name = settings.get("log_stream_name")
+        prefix = settings.get("log_stream_prefix")
+        if stream_name and prefix is not None:
+            raise ConfigError("set either log_stream_name or log_stream_prefix, not both", settings.where("log_stream_prefix"))
+        if not stream_name and prefix is None:
+            raise ConfigError("log_stream_name or log_stream_prefix is required", settings.location)
+        self.group_name: str = settings["log_group_name"]
+        if not _GROUP_NAME_RE.match(self.group_name) and "$" not in self.group_name:
+            raise ConfigError(
+                f"log_group_name {self.group_name!r}: 1-512 of letters, digits and . - _ / #", settings.where("log_group_name")
+            )
+        if stream_name and (":" in stream_name or "*" in stream_name):
+            raise ConfigError("log_stream_name may not contain ':' or '*'", settings.where("log_stream_name"))
+        self.stream_name: str | None = stream_name
+        self.stream_prefix: str = prefix or ""
+        retention = settings["log_retention_days"]
+        if retention and retention not in RETENTION_DAYS:
+            raise ConfigError(
+                f"log_retention_days {retention} is not a value CloudWatch accepts: {', '.join(map(str, sorted(RETENTION_DAYS)))}",
+                settings.where("log_retention_days"),
+            )
+        self.retention_days: int = retention
+        log_format = settings.get("log_format")
+        if log_format and log_format.lower() != "json/emf":
+            raise ConfigError(f"log_format {log_format!r}: only json/emf is supported", settings.where("log_format"))
+        self.headers = {"x-amzn-logs-format": "json/emf"} if log_format else {}
+        self.group_class: str | None = settings["log_group_class"].upper() if settings.get("log_group_class") else None
+        self.auto_create_group: bool = settings["auto_create_group"]
+        self.log_key: str | None = settings.get("log_key") or None
+        self.group_template: Template | None = self._template("log_group_template")
+        self.stream_template: Template | None = self._template("log_stream_template")
+        workers = max(1, int(settings.get("workers", 1)))
+        self.aws = AwsSettings.from_settings(
+            settings, user_agent_extra=settings.get("extra_user_agent"), max_connections=MAX_PARALLEL_STREAMS * workers
+        )
+        self.client: AwsClient | None = None
+        self._streams: set[Destination] = set()
+        self._groups: set[str] = set()
+        self._creating: dict[Destination, asyncio.Future[None]] = {}
+        self._parallel: asyncio.Semaphore | None = None
+        self._reasons = ReasonLog(self.log)
+
+    def _template(self, key: str) -> Template | None:
+        text = self.settings.get(key)
+        if not text:
+            return None
+        return compile_template(text)
+
+    # -- lifecycle -------------------------------------------------------------
+    async def start(self) -> None:
+        self.client = AwsClient("logs", self.aws)
+        install(await self.client.open())
+        self._parallel = asyncio.Semaphore(MAX_PARALLEL_STREAMS)
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+    # -- routing ---------------------------------------------------------------
+    def _fallback_stream(self, tag: str) -> str:
+        return self.stream_name or self.stream_prefix + tag
+
+    def route(self, tag: str, events: list[Event]) -> dict[Destination, list[Event]]:
+        """Group and stream of every event; templates fall back to the plain names."""
+        stream = self._fallback_stream(tag)
+        if self.group_template is None and self.stream_template is None:
+            return {(self.group_name, stream): events}
+        routes: dict[Destination, list[Event]] = defaultdict(list)
+        group_render = self.group_template.render_strict if self.group_template else None
+        stream_render = self.stream_template.render_strict if self.stream_template else None
+        fallbacks = 0
+        for event in events:
+            record = event[1]
+            group = group_render(record, tag) if group_render else self.group_name
+            name = stream_render(record, tag) if stream_render else stream
+            if not group or not name:
+                fallbacks += 1
+                group = group or self.group_name
+                name = name or stream
+            routes[(group, name)].append(event)
+        if fallbacks:
+            self.count(FALLBACKS, fallbacks)
+            self._reasons.report(
+                ("template",), fallbacks, f"{fallbacks} records lacked a template value; sent to the fallback group/stream"
+            )
+        return routes
+
+    def _plans(self, tag: str, events: list[Event]) -> dict[Destination, tuple[list[Event], Plan]]:
+        now_ms = time.time_ns() // 1_000_000
+        return {
+            dest: (routed, plan(routed, encode_messages(routed, self.log_key), now_ms))
+            for dest, routed in self.route(tag, events).items()
+        }
+
+    # -- dry run ---------------------------------------------------------------
+    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
+        items: list[Rendered] = []
+        requests = 0
+        for (group, stream), (routed, planned) in self._plans(tag, events).items():
+            destination = {"log_group": group, "log_stream": stream}
+            requests += len(planned.batches)
+            for batch in planned.batches:
+                items.extend(
+                    Rendered(destination, message, routed[index][0]) for index, message in zip(batch.indexes, batch.messages)
+                )
+        return DryRunBatch(items, requests)
+
+    # -- delivery --------------------------------------------------------------
+    async def flush(self, tag: str, events: list[Event]) -> None:
+        plans = self._plans(tag, events)
+        for dest, (_, planned) in plans.items():
+            self._account(dest, planned)
+        outcomes = await asyncio.gather(*(self._send(dest, routed, planned) for dest, (routed, planned) in plans.items()))
+        retry = [event for outcome in outcomes for event in outcome.retry]
+        dropped = sum(outcome.dropped for outcome in outcomes)
+        errors = "; ".join(error for outcome in outcomes for error in outcome.errors)
+        if dropped and dropped == len(events) and not retry:
+            raise PermanentError(errors)  # the engine counts and reports the whole chunk
+        if dropped:
+            self.count(DROPPED, dropped)
+        if retry:
+            raise RetryableError(errors, events=retry)
+        if dropped:
+            self._reasons.report(("permanent",), dropped, f"{dropped} events rejected for good: {errors}")
+
+    def _account(self, dest: Destination, planned: Plan) -> None:
+        """Count (and report, rate-limited) what the batching left out or changed."""
+        where = f"{dest[0]}/{dest[1]}"
+        skipped = planned.skipped
+        if skipped:
+            self.count(DROPPED, skipped)
+        for reason, amount, text in (
+            ("missing_log_key", len(planned.missing_key), f"have no {self.log_key!r} key"),
+            ("empty", planned.empty, "have an empty message (skipped, as Fluent Bit does)"),
+            ("too_old", planned.too_old, "are older than 14 days (CloudWatch rejects them)"),
+            ("too_new", planned.too_new, "are more than 2 hours in the future (CloudWatch rejects them)"),
+        ):
+            if amount:
+                self.count(SKIPPED, amount, reason=reason)
+                self._reasons.report((reason,), amount, f"{where}: {amount} events {text}; not sent")
+        if planned.truncated:
+            self.count(TRUNCATED, planned.truncated)
+            self._reasons.report(("truncated",), planned.truncated, f"{where}: {planned.truncated} events over 256 KiB truncated")
+
+    async def _send(self, dest: Destination, routed: list[Event], planned: Plan) -> _Outcome:
+        outcome = _Outcome()
+        if not planned.batches:
+            return outcome
+        assert self._parallel is not None, "flush before start"
+        async with self._parallel:
+            for position, batch in enumerate(planned.batches):
+                try:
+                    await self._ensure_stream(dest)
+                    await self._put(dest, batch.body(*dest), len(batch.indexes))
+                except Exception as exc:  # classified below; nothing escapes unreported
+                    error = classify(exc, f"PutLogEvents {dest[0]}/{dest[1]}")
+                    outcome.errors.append(str(error))
+                    rest = [routed[i] for later in planned.batches[position:] for i in later.indexes]
+                    if isinstance(error, RetryableError):
+                        outcome.retry.extend(rest)
+                    else:
+                        outcome.dropped += len(rest)
+                    break
+        return outcome
+
+    async def _put(self, dest: Destination, body: bytes, count: int) -> None:
+        """PutLogEvents; a stream deleted behind our back is re-created and the call retried once."""
+        client = self._client()
+        placeholder = {"logGroupName": dest[0], "logStreamName": dest[1], **_PLACEHOLDER}
+        try:
+            response = await call_with_body(client, "put_log_events", body, placeholder, self.headers)
+        except Exception as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            self._streams.discard(dest)
+            self._groups.discard(dest[0])
+            await self._ensure_stream(dest)
+            response = await call_with_body(client, "put_log_events", body, placeholder, self.headers)
+        self.count(REQUESTS)
+        self._count_rejected(dest, response.get("rejectedLogEventsInfo"), count)
+
+    def _count_rejected(self, dest: Destination, info: dict[str, int] | None, count: int) -> None:
+        """``rejectedLogEventsInfo``: index ranges the service refused inside an accepted request."""
+        if not info:
+            return
+        old = max(info.get("tooOldLogEventEndIndex", -1), info.get("expiredLogEventEndIndex", -1)) + 1
+        new = count - info["tooNewLogEventStartIndex"] if "tooNewLogEventStartIndex" in info else 0
+        rejected = min(count, old + new)
+        self.count(REJECTED, rejected)
+        self.count(DROPPED, rejected)
+        self._reasons.report(("rejected", dest[0]), rejected, f"{dest[0]}/{dest[1]}: CloudWatch rejected {rejected} events: {info}")
+
+    # -- groups and streams ----------------------------------------------------
+    def _client(self) -> Any:
+        assert self.client is not None, "flush before start"
+        return self.client.client
+
+    async def _ensure_stream(self, dest: Destination) -> None:
+        """Create the stream (and the group if allowed) once; concurrent callers share the work."""
+        if dest in self._streams:
+            return
+        pending = self._creating.get(dest)
+        if pending is None:
+            pending = self._creating[dest] = asyncio.ensure_future(self._create_stream(dest))
+            pending.add_done_callback(lambda _: self._creating.pop(dest, None))
+        await asyncio.shield(pending)
+
+    async def _create_stream(self, dest: Destination) -> None:
+        group, stream = dest
+        client = self._client()
+        try:
+            await client.create_log_stream(logGroupName=group, logStreamName=stream)
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "ResourceNotFoundException" and self.auto_create_group:
+                await self._create_group(group)
+                await self._create_stream_again(dest)
+            elif code == "ResourceNotFoundException":
+                raise PermanentError(
+                    f"log group {group!r} does not exist; create it or set auto_create_group on"
+                ) from exc
+            elif code != "ResourceAlreadyExistsException":
+                raise
+        self._streams.add(dest)
+
+    async def _create_stream_again(self, dest: Destination) -> None:
+        try:
+            await self._client().create_log_stream(logGroupName=dest[0], logStreamName=dest[1])
+        except Exception as exc:
+            if error_code(exc) != "ResourceAlreadyExistsException":
+                raise
+
+    async def _create_group(self, group: str) -> None:
+        if group in self._groups:
+            return
+        client = self._client()
+        params: dict[str, Any] = {"logGroupName": group}
+        if self.group_class:
+            params["logGroupClass"] = self.group_class
+        try:
+            await client.create_log_group(**params)
+        except Exception as exc:
+            if error_code(exc) != "ResourceAlreadyExistsException":
+                raise
+        else:
+            self.log.info("created log group %s", group)
+            if self.retention_days:
+                await client.put_retention_policy(logGroupName=group, retentionInDays=self.retention_days)
+        self._groups.add(group)

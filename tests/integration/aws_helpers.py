@@ -1,0 +1,64 @@
+"""Shared pieces of the AWS output integration tests: env isolation, plugin lifecycle, read-back clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from aiobotocore.session import AioSession
+
+from shipper.errors import RetryableError
+from shipper.plugin import Output
+from tests.factory import make_context, make_plugin
+from tests.servers.moto import MotoServer, RecordingProxy
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """Fake static credentials; no shared files, no IMDS, so the default chain is predictable."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@asynccontextmanager
+async def running(name: str, proxy: RecordingProxy, **options: str) -> AsyncIterator[Output]:
+    """An output plugin pointed at the proxy (host + port, as Fluent Bit configs write it), started and stopped."""
+    settings = {"region": REGION, "endpoint": proxy.host, "port": str(proxy.port), **options}
+    output = make_plugin("output", name, settings, context=make_context())
+    assert isinstance(output, Output)
+    await output.start()
+    try:
+        yield output
+    finally:
+        await output.stop()
+
+
+@asynccontextmanager
+async def aws_client(moto: MotoServer, service: str) -> AsyncIterator[Any]:
+    """A client straight to moto (not through the proxy), for setup and reading back."""
+    session = AioSession()
+    async with session.create_client(service, region_name=REGION, endpoint_url=moto.url) as client:
+        yield client
+
+
+async def flush_all(output: Output, tag: str, events: list[Any], attempts: int = 5, on_retry: Callable[[], None] | None = None) -> int:
+    """Flush like the engine: retry only what the output says failed; returns the number of flushes."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await output.flush(tag, events)
+            return attempt
+        except RetryableError as exc:
+            if exc.events is not None:
+                events = exc.events
+            if on_retry is not None:
+                on_retry()
+    raise AssertionError(f"still failing after {attempts} flushes")

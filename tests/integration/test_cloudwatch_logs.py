@@ -1,0 +1,214 @@
+"""cloudwatch_logs against moto (through the recording proxy): names, creation, batching limits, read-back."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import pytest
+
+from shipper.errors import PermanentError
+from shipper.outputs.cloudwatch_batching import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES
+from tests.integration.aws_helpers import aws_client, aws_env, running  # noqa: F401 - fixtures
+from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
+
+HOUR_NS = 3600 * 1_000_000_000
+
+
+async def read_back(moto: MotoServer, group: str, stream: str) -> list[dict[str, Any]]:
+    async with aws_client(moto, "logs") as logs:
+        events: list[dict[str, Any]] = []
+        token = None
+        for _ in range(100):
+            kwargs = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
+            if token:
+                kwargs["nextToken"] = token
+            page = await logs.get_log_events(**kwargs)
+            events += [{"timestamp": e["timestamp"], "message": e["message"]} for e in page["events"]]
+            if page.get("nextForwardToken") in (None, token):
+                return events
+            token = page["nextForwardToken"]
+    raise AssertionError("too many pages")
+
+
+def put_bodies(proxy: RecordingProxy) -> list[dict[str, Any]]:
+    return [c.body for c in proxy.calls("PutLogEvents")]
+
+
+def assert_valid_requests(proxy: RecordingProxy) -> None:
+    """Every PutLogEvents respects the API limits moto does not check."""
+    for body in put_bodies(proxy):
+        events = body["logEvents"]
+        stamps = [e["timestamp"] for e in events]
+        assert 0 < len(events) <= MAX_BATCH_EVENTS
+        assert sum(len(e["message"].encode()) + EVENT_OVERHEAD for e in events) <= MAX_BATCH_BYTES
+        assert stamps == sorted(stamps)
+        assert stamps[-1] - stamps[0] < 24 * 3600 * 1000
+        assert all(0 < len(e["message"].encode()) <= MAX_EVENT_BYTES for e in events)
+        assert "sequenceToken" not in body
+
+
+async def test_records_arrive_identical_with_auto_created_group(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    events = [
+        (now, {"level": "info", "msg": "payment accepted", "amount": 12.5, "tags": ["a"], "user": {"id": 7}}),
+        (now + 1_000_000, {"msg": "unicode caf\u00e9 \u2713 and \"quotes\"", "n": None}),
+        (now + 2_000_000, {}),
+        (now + 3_000_000, {"float": 1e-7}),
+    ]
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="golden-group", log_stream_name="golden-stream",
+                       auto_create_group="on", log_retention_days="7") as out:
+        await out.flush("app.payments", events)
+    stored = await read_back(moto_server, "golden-group", "golden-stream")
+    assert stored == [
+        {"timestamp": now // 1_000_000, "message": '{"level":"info","msg":"payment accepted","amount":12.5,"tags":["a"],"user":{"id":7}}'},
+        {"timestamp": now // 1_000_000 + 1, "message": '{"msg":"unicode caf\\u00e9 \\u2713 and \\"quotes\\"","n":null}'},
+        {"timestamp": now // 1_000_000 + 3, "message": '{"float":1e-07}'},
+    ]
+    assert [c.target.split(".")[1] for c in moto_proxy.requests] == [
+        "CreateLogStream", "CreateLogGroup", "PutRetentionPolicy", "CreateLogStream", "PutLogEvents"
+    ]
+    async with aws_client(moto_server, "logs") as logs:
+        groups = (await logs.describe_log_groups(logGroupNamePrefix="golden-group"))["logGroups"]
+    assert groups[0]["retentionInDays"] == 7
+
+
+async def test_log_key_sends_the_raw_value_and_counts_missing_keys(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    events = [
+        (now, {"log": "plain string"}),
+        (now, {"other": "no log key"}),
+        (now, {"log": ""}),
+        (now, {"log": "caf\u00e9 \"q\" \\"}),
+        (now, {"log": {"nested": "map"}}),
+        (now, {"log": 12345}),
+    ]
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s",
+                       auto_create_group="on", log_key="log") as out:
+        await out.flush("t", events)
+        dropped = out.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name)
+    stored = [e["message"] for e in await read_back(moto_server, "g", "s")]
+    assert stored == ["plain string", "caf\u00e9 \"q\" \\", '{"nested":"map"}', "12345"]
+    assert dropped == 1
+
+
+async def test_stream_prefix_names_one_stream_per_tag(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="golden-group", log_stream_prefix="fb-",
+                       auto_create_group="on") as out:
+        await out.flush("svc.api", [(now, {"msg": "from api 1"}), (now + 1, {"msg": "from api 2"})])
+        await out.flush("svc.worker", [(now, {"msg": "from worker"})])
+        await out.flush("svc.api", [(now + 2, {"msg": "from api 3"})])
+    assert [e["message"] for e in await read_back(moto_server, "golden-group", "fb-svc.api")] == [
+        '{"msg":"from api 1"}', '{"msg":"from api 2"}', '{"msg":"from api 3"}'
+    ]
+    assert len(await read_back(moto_server, "golden-group", "fb-svc.worker")) == 1
+    # the group is created once, each stream once: created names are remembered
+    assert len(moto_proxy.calls("CreateLogGroup")) == 1
+    assert len(moto_proxy.calls("CreateLogStream")) == 3
+
+
+async def test_templates_route_by_namespace_with_independent_fallbacks(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    events = [
+        (now, {"log": "a", "kubernetes": {"namespace_name": "shop", "pod_name": "web-1", "container_name": "nginx"}}),
+        (now, {"log": "b", "kubernetes": {"namespace_name": "prod", "pod_name": "api-7", "container_name": "api"}}),
+        (now, {"log": "c"}),
+        (now, {"log": "d", "kubernetes": {"namespace_name": "shop"}}),
+        (now, {"log": "e", "kubernetes": {"namespace_name": "shop", "pod_name": "web-1", "container_name": "nginx"}}),
+    ]
+    async with running(
+        "cloudwatch_logs", moto_proxy, auto_create_group="on",
+        log_group_name="fallback-group", log_stream_name="fallback-stream",
+        log_group_template="/eks/$kubernetes['namespace_name']",
+        log_stream_template="$kubernetes['pod_name'].$kubernetes['container_name']",
+    ) as out:
+        await out.flush("kube.app", events)
+
+    def logs(stored: list[dict[str, Any]]) -> list[str]:
+        return [orjson.loads(e["message"])["log"] for e in stored]
+
+    assert logs(await read_back(moto_server, "/eks/shop", "web-1.nginx")) == ["a", "e"]
+    assert logs(await read_back(moto_server, "/eks/prod", "api-7.api")) == ["b"]
+    assert logs(await read_back(moto_server, "/eks/shop", "fallback-stream")) == ["d"]
+    assert logs(await read_back(moto_server, "fallback-group", "fallback-stream")) == ["c"]
+
+
+async def test_large_inputs_split_into_valid_requests(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    many = [(now + i, {"i": i}) for i in range(MAX_BATCH_EVENTS + 2_500)]
+    big = [(now + i, {"blob": "x" * 100_000, "i": i}) for i in range(25)]  # ~2.5 MB
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on") as out:
+        await out.flush("t", many)
+        await out.flush("t", big)
+    assert_valid_requests(moto_proxy)
+    sizes = [len(b["logEvents"]) for b in put_bodies(moto_proxy)]
+    assert sizes[:2] == [MAX_BATCH_EVENTS, 2_500]
+    assert sum(sizes[2:]) == 25 and len(sizes) >= 5
+    stored = await read_back(moto_server, "g", "s")
+    assert len(stored) == len(many) + len(big)
+
+
+async def test_25_hour_spread_is_split_and_out_of_order_input_sorted(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    start = now - 25 * HOUR_NS
+    events = [(start + h * HOUR_NS, {"h": h}) for h in range(26)]
+    events.reverse()  # newest first: must be sorted before sending
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on") as out:
+        await out.flush("t", events)
+    assert_valid_requests(moto_proxy)
+    assert len(put_bodies(moto_proxy)) == 2
+    stored = await read_back(moto_server, "g", "s")
+    assert [orjson.loads(e["message"])["h"] for e in stored] == list(range(26))
+
+
+async def test_oversized_events_truncated_and_time_window_respected(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    events = [
+        (now, {"log": "\u00e9" * 200_000}),  # 400,000 UTF-8 bytes
+        (now - 15 * 24 * HOUR_NS, {"log": "too old"}),
+        (now + 3 * HOUR_NS, {"log": "too far ahead"}),
+        (now, {"log": "fine"}),
+    ]
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s",
+                       auto_create_group="on", log_key="log") as out:
+        await out.flush("t", events)
+        metrics = out.metrics
+        name = out.instance_name
+    assert_valid_requests(moto_proxy)
+    stored = [e["message"] for e in await read_back(moto_server, "g", "s")]
+    assert stored[1] == "fine"
+    assert stored[0] == "\u00e9" * (MAX_EVENT_BYTES // 2)
+    assert metrics.value("shipper_cloudwatch_truncated_events_total", name=name) == 1
+    assert metrics.value("shipper_cloudwatch_skipped_events_total", name=name, reason="too_old") == 1
+    assert metrics.value("shipper_cloudwatch_skipped_events_total", name=name, reason="too_new") == 1
+    assert metrics.value("fluentbit_output_dropped_records_total", name=name) == 2
+
+
+async def test_deleted_stream_is_recreated_and_the_put_retried_once(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on") as out:
+        await out.flush("t", [(now, {"n": 1})])
+        async with aws_client(moto_server, "logs") as logs:
+            await logs.delete_log_group(logGroupName="g")
+        await out.flush("t", [(now + 1, {"n": 2})])
+    assert [e["message"] for e in await read_back(moto_server, "g", "s")] == ['{"n":2}']
+    assert len(moto_proxy.calls("CreateLogGroup")) == 2
+
+
+async def test_missing_group_without_auto_create_is_permanent(moto_proxy: RecordingProxy) -> None:
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="absent", log_stream_name="s") as out:
+        with pytest.raises(PermanentError, match="auto_create_group"):
+            await out.flush("t", [(time.time_ns(), {"n": 1})])
+    assert not moto_proxy.calls("CreateLogGroup")
+
+
+async def test_emf_header_and_user_agent(moto_proxy: RecordingProxy) -> None:
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on",
+                       log_format="json/emf", extra_user_agent="team/blue") as out:
+        await out.flush("t", [(time.time_ns(), {"_aws": {}})])
+    put = moto_proxy.calls("PutLogEvents")[0]
+    headers = {k.lower(): v for k, v in put.headers.items()}
+    assert headers["x-amzn-logs-format"] == "json/emf"
+    assert "team/blue" in headers["user-agent"]
