@@ -69,10 +69,10 @@ class Files:
         return []
 
     def read(self, name: str) -> str:
-        """The text of a file (raises OSError for an unreadable disk file)."""
+        """The text of a file, line ends untouched (raises OSError for an unreadable disk file)."""
         if name in self._virtual:
             return self._virtual[name]
-        with open(name, encoding="utf-8", errors="replace") as handle:
+        with open(name, encoding="utf-8", errors="replace", newline="") as handle:
             return handle.read()
 
     def directory(self, name: str) -> str:
