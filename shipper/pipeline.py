@@ -135,6 +135,15 @@ def build(document: ConfigDocument, dry_run: DryRun | None = None, metrics: Metr
             plugin = _instantiate(section, kind, index, context, errors)
             if plugin is not None:
                 built[kind].append(plugin)
+    if not service.get("storage.path"):
+        for plugin in built["input"]:
+            if plugin.settings.get("storage.type") == "filesystem":
+                errors.append(
+                    ConfigError(
+                        f"{plugin.instance_name}: storage.type filesystem needs storage.path in [SERVICE]",
+                        plugin.settings.where("storage.type"),
+                    )
+                )
     if not document.inputs and not errors:
         errors.append(ConfigError("no [INPUT] section: nothing would be read", Location(document.files[0] if document.files else "<config>")))
     if not document.outputs and not errors:

@@ -23,6 +23,7 @@ import contextvars
 import logging
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event
 from shipper.pipeline import Pipeline
 from shipper.plugin import Filter, Input
+from shipper.storage import ChunkStore, StoredChunk, safe_name
 
 log = logging.getLogger("shipper.engine")
 
@@ -53,6 +55,8 @@ class InputState:
     """Backpressure bookkeeping for one input."""
 
     limit: int
+    #: ``storage.type filesystem``: chunks are persisted and acknowledged at once.
+    filesystem: bool = False
     buffered: int = 0
     resume: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -74,6 +78,20 @@ class Engine:
         self._filters: list[tuple[Filter, Callable[[str], bool]]] = [
             (f, matcher(f.settings.get("match"), f.settings.get("match_regex"))) for f in pipeline.filters
         ]
+        storage_path = service.get("storage.path")
+        self.store: ChunkStore | None = None
+        if storage_path and printer is None:
+            self.store = ChunkStore(
+                Path(storage_path),
+                sync_full=service["storage.sync"] == "full",
+                checksum=bool(service["storage.checksum"]),
+                metrics=self.metrics,
+                limits={
+                    o.instance_name: int(o.settings["storage.total_limit_size"])
+                    for o in pipeline.outputs
+                    if o.settings.get("storage.total_limit_size")
+                },
+            )
         errors: list[ConfigError] = []
         self.runners: list[OutputRunner] = []
         for output in pipeline.outputs:
@@ -90,12 +108,17 @@ class Engine:
                     float(service["scheduler.base"]),
                     float(service["scheduler.cap"]),
                     printer,
+                    store=self.store,
                 )
             )
         if errors:
             raise ConfigErrors(errors)
         self._inputs: dict[Input, InputState] = {
-            i: InputState(int(i.settings.get("mem_buf_limit") or DEFAULT_INPUT_BUFFER_LIMIT)) for i in pipeline.inputs
+            i: InputState(
+                int(i.settings.get("mem_buf_limit") or DEFAULT_INPUT_BUFFER_LIMIT),
+                filesystem=self.store is not None and i.settings.get("storage.type") == "filesystem",
+            )
+            for i in pipeline.inputs
         }
         self._shutdown = asyncio.Event()
         self._abort = asyncio.Event()
@@ -109,21 +132,47 @@ class Engine:
             state.resume.clear()
             self.metrics.inc("shipper_input_paused_total", name=source.instance_name)
             await state.resume.wait()
-        state.buffered += nbytes
         name = source.instance_name
         self.metrics.inc("fluentbit_input_records_total", len(events), name=name)
         self.metrics.inc("fluentbit_input_bytes_total", nbytes, name=name)
-        delivery = Delivery(source, token, nbytes, self._delivered)
+        held = 0 if state.filesystem else nbytes
+        state.buffered += held
+        delivery = Delivery(source, token, held, self._delivered)
         try:
             for piece_tag, piece in await self._run_chain(tag, events, 0):
                 for runner in self.runners:
-                    if runner.matches(piece_tag):
+                    if runner.matches(piece_tag) and not (state.filesystem and self._persist(runner, piece_tag, piece)):
                         delivery.take()
                         runner.submit(piece_tag, piece, delivery, nbytes)
         finally:
             delivery.release()
         # Filters and routing never suspend; yield so outputs run between chunks.
         await asyncio.sleep(0)
+
+    def _persist(self, runner: OutputRunner, tag: str, events: list[Event]) -> bool:
+        """Write a piece to filesystem storage for one output; False (keep it in memory) if that fails."""
+        assert self.store is not None
+        try:
+            chunk = self.store.write(runner.name, tag, events)
+        except OSError as exc:
+            log.error("%s: cannot write to storage.path (%s); buffering in memory instead", runner.name, exc)
+            self.metrics.inc("shipper_storage_write_errors_total", name=runner.name)
+            return False
+        runner.submit_stored(chunk, Delivery(None, chunk, 0, self._delivered))
+        return True
+
+    def _replay_storage(self) -> None:
+        """Hand chunk files left by an earlier run back to their outputs."""
+        if self.store is None:
+            return
+        runners = {safe_name(r.name): r for r in self.runners}
+        for chunk in self.store.recover():
+            runner = runners.get(chunk.output)
+            if runner is None:
+                log.warning("storage: %s belongs to output %r, which is not configured; left in place", chunk.path, chunk.output)
+                continue
+            runner.submit_stored(chunk, Delivery(None, chunk, 0, self._delivered))
+            self.metrics.inc("shipper_storage_replayed_chunks_total", name=runner.name)
 
     def reemit(self, tag: str, events: list[Event]) -> None:
         target = _reemitted.get()
@@ -168,6 +217,10 @@ class Engine:
         return pieces
 
     def _delivered(self, delivery: Delivery) -> None:
+        if isinstance(delivery.token, StoredChunk):
+            assert self.store is not None
+            self.store.delete(delivery.token)
+            return
         source: Input = delivery.source
         state = self._inputs[source]
         state.buffered -= delivery.nbytes
@@ -242,6 +295,7 @@ class Engine:
                 started.append(plugin)
             for runner in self.runners:
                 runner.start()
+            self._replay_storage()
             ticker = asyncio.create_task(self._ticker(), name="flush-ticker")
             input_tasks = [asyncio.create_task(self._run_input(i), name=i.instance_name) for i in self.pipeline.inputs]
             all_inputs = asyncio.ensure_future(asyncio.gather(*input_tasks, return_exceptions=True))

@@ -25,6 +25,7 @@ from shipper.engine.retry import backoff_delay
 from shipper.errors import PermanentError, RetryableError
 from shipper.events import Event
 from shipper.plugin import Output
+from shipper.storage import ChunkStore, CorruptChunk, StoredChunk
 
 log = logging.getLogger("shipper.engine")
 
@@ -38,6 +39,8 @@ class Batch:
     tag: str
     events: list[Event] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    #: filesystem chunks whose events are read back only when flushing.
+    stored: list[StoredChunk] = field(default_factory=list)
     nbytes: int = 0
 
 
@@ -53,6 +56,7 @@ class OutputRunner:
         scheduler_cap: float,
         printer: DryRunPrinter | None = None,
         rng: random.Random | None = None,
+        store: ChunkStore | None = None,
     ) -> None:
         self.output = output
         self.name = output.instance_name
@@ -62,6 +66,7 @@ class OutputRunner:
         self.cap = scheduler_cap
         self.printer = printer
         self.rng = rng or random.Random()
+        self.store = store
         self.workers = max(1, int(output.settings.get("workers", 1)))
         self._pending: dict[str, Batch] = {}
         self._ready: asyncio.Queue[Batch] = asyncio.Queue()
@@ -73,18 +78,33 @@ class OutputRunner:
         self._metrics = output.context.metrics
 
     # -- intake -------------------------------------------------------------
-    def submit(self, tag: str, events: list[Event], delivery: Delivery, nbytes: int) -> None:
-        """Queue events for this output; the delivery already holds a share for it."""
+    def _batch(self, tag: str) -> Batch:
         batch = self._pending.get(tag)
         if batch is None:
             batch = self._pending[tag] = Batch(tag)
             self._outstanding += 1
             self._idle.clear()
+        return batch
+
+    def _maybe_ready(self, batch: Batch) -> None:
+        if batch.nbytes >= MAX_BATCH_BYTES or len(batch.events) >= MAX_BATCH_EVENTS:
+            self._ready.put_nowait(self._pending.pop(batch.tag))
+
+    def submit(self, tag: str, events: list[Event], delivery: Delivery, nbytes: int) -> None:
+        """Queue events for this output; the delivery already holds a share for it."""
+        batch = self._batch(tag)
         batch.events.extend(events)
         batch.deliveries.append(delivery)
         batch.nbytes += nbytes
-        if batch.nbytes >= MAX_BATCH_BYTES or len(batch.events) >= MAX_BATCH_EVENTS:
-            self._ready.put_nowait(self._pending.pop(tag))
+        self._maybe_ready(batch)
+
+    def submit_stored(self, chunk: StoredChunk, delivery: Delivery) -> None:
+        """Queue a filesystem chunk; its events are read back at flush time."""
+        batch = self._batch(chunk.tag)
+        batch.stored.append(chunk)
+        batch.deliveries.append(delivery)
+        batch.nbytes += chunk.size
+        self._maybe_ready(batch)
 
     def flush_pending(self) -> None:
         """Hand every waiting batch to the workers (the Flush tick, or shutdown)."""
@@ -132,13 +152,34 @@ class OutputRunner:
     def _count(self, metric: str, amount: float = 1) -> None:
         self._metrics.inc(metric, amount, name=self.name)
 
+    def _events(self, batch: Batch) -> list[Event]:
+        """The batch's events, reading filesystem chunks back (dropped or corrupt ones are skipped)."""
+        if not batch.stored or self.store is None:
+            return batch.events
+        events = list(batch.events)
+        for chunk in batch.stored:
+            if chunk.dropped:
+                continue
+            try:
+                events.extend(self.store.read(chunk))
+            except CorruptChunk:
+                self._count("fluentbit_output_dropped_records_total", chunk.records)
+        return events
+
+    def _observe_latency(self, batch: Batch) -> None:
+        now = time.monotonic()
+        for delivery in batch.deliveries:
+            self._metrics.observe("shipper_output_delivery_latency_seconds", now - delivery.born, name=self.name)
+
     async def _deliver(self, batch: Batch) -> bool:
         """Deliver one batch with retries; False when abandoned at shutdown."""
-        if self.printer is not None:
-            self.printer.write(self.name, batch.tag, self.output.dry_run(batch.tag, batch.events))
-            self._count("fluentbit_output_proc_records_total", len(batch.events))
+        events = self._events(batch)
+        if not events:
             return True
-        events = batch.events
+        if self.printer is not None:
+            self.printer.write(self.name, batch.tag, self.output.dry_run(batch.tag, events))
+            self._count("fluentbit_output_proc_records_total", len(events))
+            return True
         attempt = 0
         while True:
             started = time.monotonic()
@@ -165,6 +206,7 @@ class OutputRunner:
                 self._count("fluentbit_output_proc_records_total", len(events))
                 self._count("fluentbit_output_proc_bytes_total", batch.nbytes)
                 self._metrics.inc("shipper_output_flush_seconds_total", time.monotonic() - started, name=self.name)
+                self._observe_latency(batch)
                 return True
             self._count("fluentbit_output_errors_total")
             attempt += 1
