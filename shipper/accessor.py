@@ -171,28 +171,24 @@ class Template:
         """The text for one record; missing values render as ""."""
         if self.static is not None:
             return self.static
-        out = []
-        for part in self.parts:
-            if type(part) is str:
-                out.append(part)
-            else:
-                value = part(record, tag, captures)
-                out.append("" if value is MISSING else to_text(value))
-        return "".join(out)
+        return self._join(record, tag, captures, strict=False)  # type: ignore[return-value]
 
     def render_strict(self, record: dict[str, Any], tag: str = "", captures: Sequence[Any] | None = None) -> str | None:
         """Like :meth:`render`, but None when a value is missing or is a map/array."""
         if self.static is not None:
             return self.static
+        return self._join(record, tag, captures, strict=True)
+
+    def _join(self, record: dict[str, Any], tag: str, captures: Any, strict: bool) -> str | None:
         out = []
         for part in self.parts:
             if type(part) is str:
                 out.append(part)
                 continue
             value = part(record, tag, captures)
-            if value is MISSING or isinstance(value, (dict, list)):
+            if strict and (value is MISSING or isinstance(value, (dict, list))):
                 return None
-            out.append(to_text(value))
+            out.append("" if value is MISSING else to_text(value))
         return "".join(out)
 
     def __repr__(self) -> str:
