@@ -85,29 +85,36 @@ async def test_imds_v1(monkeypatch: pytest.MonkeyPatch) -> None:
     assert server.count("PUT") == 0
 
 
-async def test_tags_include_exclude_and_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    tags = {"Name": "node-a-1", "team": "logs", "secret": "x"}
-    for props, expected in (
-        ({"tags_enabled": "on"}, tags),
-        ({"tags_enabled": "on", "tags_include": "Name,team"}, {"Name": "node-a-1", "team": "logs"}),
-        ({"tags_enabled": "on", "tags_exclude": "secret"}, {"Name": "node-a-1", "team": "logs"}),
-    ):
-        async with ImdsServer(Instance(tags=tags)) as server:
-            monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url)
-            plugin = await started(props)
-            try:
-                out = await plugin.process("t", chunk(1))
-            finally:
-                await plugin.stop()
-        assert {k: v for k, v in out[0][1].items() if k in tags} == expected
-    async with ImdsServer(Instance(tags=None)) as server:  # instance-metadata-tags not enabled
+async def one_record(monkeypatch: pytest.MonkeyPatch, instance: Instance, props: dict[str, str]) -> dict[str, Any]:
+    """What one record looks like after the filter, against a fresh IMDS for ``instance``."""
+    async with ImdsServer(instance) as server:
         monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url)
-        plugin = await started({"tags_enabled": "on"})
+        plugin = await started(props)
         try:
-            out = await plugin.process("t", chunk(1))
+            return (await plugin.process("t", chunk(1)))[0][1]
         finally:
             await plugin.stop()
-    assert out[0][1]["az"] == "us-west-2c" and "Name" not in out[0][1]
+
+
+TAGS = {"Name": "node-a-1", "team": "logs", "secret": "x"}
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"tags_enabled": "on"}, TAGS),
+        ({"tags_enabled": "on", "tags_include": "Name,team"}, {"Name": "node-a-1", "team": "logs"}),
+        ({"tags_enabled": "on", "tags_exclude": "secret"}, {"Name": "node-a-1", "team": "logs"}),
+    ],
+)
+async def test_tags_include_exclude(monkeypatch: pytest.MonkeyPatch, props: dict[str, str], expected: dict[str, str]) -> None:
+    record = await one_record(monkeypatch, Instance(tags=TAGS), props)
+    assert {k: v for k, v in record.items() if k in TAGS} == expected
+
+
+async def test_tags_not_exposed_by_the_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    record = await one_record(monkeypatch, Instance(tags=None), {"tags_enabled": "on"})
+    assert record["az"] == "us-west-2c" and "Name" not in record
 
 
 async def test_unreachable_imds_is_retried_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.servers.kube_api import LocalServer
+
 
 @dataclass
 class Instance:
@@ -77,7 +79,7 @@ class ImdsRequest:
     token: str | None
 
 
-class ImdsServer:
+class ImdsServer(LocalServer):
     """See the module docstring.  ``async with ImdsServer() as imds: imds.url``."""
 
     def __init__(self, instance: Instance | None = None, v1_allowed: bool = False) -> None:
@@ -86,12 +88,6 @@ class ImdsServer:
         self.requests: list[ImdsRequest] = []
         self._tokens: dict[str, float] = {}
         self._failures: list[int] = []
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def expire_tokens(self) -> None:
         self._tokens.clear()
@@ -102,27 +98,9 @@ class ImdsServer:
     def count(self, method: str, path_part: str = "") -> int:
         return sum(1 for r in self.requests if r.method == method and path_part in r.path)
 
-    async def start(self) -> ImdsServer:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_put("/latest/api/token", self._token)
         app.router.add_get("/{tail:.*}", self._get)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> ImdsServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _token(self, request: web.Request) -> web.Response:
         self.requests.append(ImdsRequest("PUT", request.path, None))

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -206,7 +206,70 @@ class Request:
     authorization: str | None
 
 
-class KubeApiServer:
+class LocalServer:
+    """An aiohttp peer on 127.0.0.1 and a free port; subclasses add ``routes``.
+
+    ``async with Server() as s`` in async tests, ``with Server().in_thread() as s``
+    when the code under test runs elsewhere (a shipper subprocess).
+    """
+
+    tls: TlsFiles | None = None
+    port = 0
+    _runner: web.AppRunner | None = None
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    async def start(self) -> Self:
+        app = web.Application()
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.tls.server_context() if self.tls else None)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @contextmanager
+    def in_thread(self) -> Iterator[Self]:
+        """Serve from a background thread with its own event loop (for synchronous tests)."""
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+        thread = threading.Thread(target=self._serve_forever, args=(loop, started), daemon=True)
+        thread.start()
+        if not started.wait(10):
+            raise RuntimeError(f"{type(self).__name__} did not start")
+        try:
+            yield self
+        finally:
+            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+            loop.close()
+
+    def _serve_forever(self, loop: asyncio.AbstractEventLoop, started: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(self.start())
+        started.set()
+        loop.run_forever()
+
+
+class KubeApiServer(LocalServer):
     """See the module docstring.  ``tokens`` are the accepted bearer tokens (empty: no check)."""
 
     def __init__(
@@ -222,8 +285,6 @@ class KubeApiServer:
         self.delay = 0.0
         self.requests: list[Request] = []
         self._failures: list[int] = []
-        self._runner: web.AppRunner | None = None
-        self.port = 0
         if pods_dir is not None:
             for path in sorted(Path(pods_dir).glob("*.json")):
                 self.add_pod(json.loads(path.read_text()))
@@ -254,55 +315,10 @@ class KubeApiServer:
 
     # -- serving -------------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
-
-    async def start(self) -> KubeApiServer:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v1/namespaces/{ns}/pods/{pod}", self._get_pod)
         app.router.add_get("/api/v1/namespaces/{ns}", self._get_namespace)
         app.router.add_get("/pods", self._list_pods)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.tls.server_context() if self.tls else None)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> KubeApiServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @contextmanager
-    def in_thread(self) -> Iterator[KubeApiServer]:
-        """Serve from a background thread with its own event loop (for synchronous tests)."""
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-        thread = threading.Thread(target=self._serve_forever, args=(loop, started), daemon=True)
-        thread.start()
-        if not started.wait(10):
-            raise RuntimeError("fake API server did not start")
-        try:
-            yield self
-        finally:
-            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
-
-    def _serve_forever(self, loop: asyncio.AbstractEventLoop, started: threading.Event) -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(self.start())
-        started.set()
-        loop.run_forever()
 
     # -- handlers ------------------------------------------------------------------------------
 
