@@ -16,6 +16,7 @@ from pathlib import Path
 
 from shipper import __version__, registry
 from shipper.config.model import ConfigDocument
+from shipper.logging_setup import configure_logging
 from shipper.errors import ConfigError, ConfigErrors, Location
 from shipper.options import Property
 from shipper.pipeline import Pipeline, build
@@ -55,18 +56,8 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(level: str) -> None:
-    names = {"warn": "WARNING", "warning": "WARNING", "off": "CRITICAL", "trace": "DEBUG"}
-    logging.basicConfig(
-        level=names.get(level.lower(), level.upper()),
-        format="[%(asctime)s] [%(levelname)5s] [%(name)s] %(message)s",
-        datefmt="%Y/%m/%d %H:%M:%S",
-        stream=sys.stderr,
-    )
-
-
-def load(args: argparse.Namespace, dry_run: DryRun | None = None) -> Pipeline:
-    """Read and validate the config named on the command line."""
+def read_document(args: argparse.Namespace) -> ConfigDocument:
+    """Read the config named on the command line, with command-line overrides applied."""
     from shipper.config.loader import load_config
 
     document: ConfigDocument = load_config(args.config, args.parser)
@@ -79,7 +70,12 @@ def load(args: argparse.Namespace, dry_run: DryRun | None = None) -> Pipeline:
         from shipper.config.model import SERVICE, Section
 
         document.sections.append(Section(SERVICE, overrides, Location("<command line>")))
-    return build(document, dry_run=dry_run)
+    return document
+
+
+def load(args: argparse.Namespace, dry_run: DryRun | None = None) -> Pipeline:
+    """Read and validate the config named on the command line."""
+    return build(read_document(args), dry_run=dry_run)
 
 
 def _report_errors(errors: Sequence[ConfigError]) -> int:
@@ -124,22 +120,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_engine(pipeline: Pipeline, printer: object = None) -> int:
-    from shipper.engine.core import Engine
-
-    engine = Engine(pipeline, printer=printer)  # type: ignore[arg-type]
-    return asyncio.run(engine.run())
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    from shipper.daemon import Supervisor
+
     try:
         pipeline = load(args)
     except ConfigErrors as exc:
         return _report_errors(exc.errors)
-    _setup_logging("debug" if args.verbose else args.log_level or pipeline.context.service["log_level"])
+    supervisor = Supervisor(lambda: read_document(args), pipeline, "debug" if args.verbose else args.log_level)
     for warning in pipeline.document.warnings:
         logging.getLogger("shipper.config").warning("%s", warning)
-    return _run_engine(pipeline)
+    return asyncio.run(supervisor.run())
 
 
 def cmd_dry_run(args: argparse.Namespace) -> int:
@@ -152,9 +143,11 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
         pipeline = load(args, DryRun(log_dir=args.log_dir.resolve(), kube_meta_dir=args.kube_meta_dir))
     except ConfigErrors as exc:
         return _report_errors(exc.errors)
-    _setup_logging("debug" if args.verbose else args.log_level or "warn")
+    configure_logging("debug" if args.verbose else args.log_level or "warn")
+    from shipper.engine.core import Engine
+
     printer = DryRunPrinter(sys.stdout, args.format)
-    code = _run_engine(pipeline, printer)
+    code = asyncio.run(Engine(pipeline, printer=printer).run())
     sys.stdout.flush()
     print(printer.summary([o.instance_name for o in pipeline.outputs]), file=sys.stderr)
     return code

@@ -9,11 +9,12 @@ each resulting piece to every output runner whose match accepts it.  One
 share is released the input's ``acknowledge(token)`` runs, which is when tail
 commits its offset.
 
-Shutdown (SIGTERM/SIGINT, ``Exit_On_Eof``, or every input finished): inputs
-stop reading, waiting batches are flushed, and the engine waits up to
-``Grace`` seconds for outputs to finish.  What is still in flight then is
-abandoned without acknowledgement, so it is read again after a restart.  A
-second signal skips the wait.
+Shutdown (:meth:`Engine.request_shutdown` on a signal or a reload,
+``Exit_On_Eof``, or every input finished): inputs stop reading, waiting
+batches are flushed, and the engine waits up to ``Grace`` seconds for outputs
+to finish.  What is still in flight then is abandoned without
+acknowledgement, so it is read again after a restart.  :meth:`Engine.abort`
+(a second signal) skips the wait.  Signals belong to ``shipper.daemon``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import signal
 from collections.abc import Callable
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -122,7 +122,6 @@ class Engine:
         }
         self._shutdown = asyncio.Event()
         self._abort = asyncio.Event()
-        self._signals = 0
         self.context.pipeline = self
 
     # -- the Pipeline protocol plugins call ----------------------------------
@@ -238,25 +237,10 @@ class Engine:
             for runner in self.runners:
                 runner.flush_pending()
 
-    def _on_signal(self, signame: str) -> None:
-        self._signals += 1
-        if self._signals == 1:
-            self.request_shutdown(f"received {signame}; draining for up to {self.grace:g}s")
-        else:
-            log.warning("received %s again: exiting without waiting", signame)
-            self._abort.set()
-            self._shutdown.set()
-
-    def _install_signals(self) -> list[int]:
-        loop = asyncio.get_running_loop()
-        installed = []
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
-                loop.add_signal_handler(sig, self._on_signal, sig.name)
-                installed.append(sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
-        return installed
+    def abort(self) -> None:
+        """Stop waiting for outputs: what is in flight is abandoned unacknowledged."""
+        self._abort.set()
+        self._shutdown.set()
 
     async def _run_input(self, plugin: Input) -> None:
         try:
@@ -284,7 +268,6 @@ class Engine:
     async def run(self) -> int:
         """Start everything, run until shutdown, drain within Grace; returns the exit code."""
         loop = asyncio.get_running_loop()
-        signals = self._install_signals()
         started: list[Any] = []
         try:
             plugins: list[Any] = [*self.pipeline.inputs, *self.pipeline.filters]
@@ -330,5 +313,3 @@ class Engine:
                     await plugin.stop()
                 except Exception:
                     log.exception("%s: error while stopping", plugin.instance_name)
-            for sig in signals:
-                loop.remove_signal_handler(sig)
