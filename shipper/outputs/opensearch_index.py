@@ -133,20 +133,6 @@ class SecondCache:
         return text
 
 
-class TimestampFormatter:
-    """The ``Time_Key`` value: strftime of the second, then ``.mmmZ`` or ``.nnnnnnnnnZ``."""
-
-    def __init__(self, fmt: str, nanos: bool) -> None:
-        self._second = SecondCache(fmt)
-        self._nanos = nanos
-
-    def __call__(self, ts_ns: int) -> str:
-        sec, frac = divmod(ts_ns, 1_000_000_000)
-        if self._nanos:
-            return f"{self._second(sec)}.{frac:09d}Z"
-        return f"{self._second(sec)}.{frac // 1_000_000:03d}Z"
-
-
 class IndexNamer:
     """Chooses the index of each record, as Fluent Bit's opensearch output does.
 
@@ -157,8 +143,9 @@ class IndexNamer:
       strftime conversions (``%Y.%m.%d``) are applied to the record time.
 
     ``Current_Time_Index`` uses the time of the flush instead of the record's.
-    ``constant`` is the index when it never varies, so callers can skip the
-    per-record call.
+    ``constant`` is the index when it never varies; ``by_second`` says that
+    it depends on the record's second alone (:meth:`for_second`), so callers
+    can name once per second instead of once per record.
     """
 
     def __init__(
@@ -183,6 +170,17 @@ class IndexNamer:
         self.constant: str | None = None
         if not logstash_format and self._index.is_static and not self._uses_time:
             self.constant = index
+        self.by_second = (
+            self.constant is None
+            and not current_time_index
+            and (self._index.is_static if not logstash_format else self._prefix_key is None)
+        )
+
+    def for_second(self, sec: int) -> str:
+        """The index of any record of second ``sec`` (only when ``by_second``)."""
+        if self._logstash:
+            return self._prefix + self._separator + self._date(sec)
+        return self._date(sec)
 
     def name(self, tag: str, record: Record, ts_ns: int) -> str:
         """The index for one record whose time is ``ts_ns``."""
