@@ -166,8 +166,3 @@ def _split(order: list[int], stamps: list[int], sizes: list[int], messages: list
         indexes = order[start:end]
         result.batches.append(Batch(times[start:end], [messages[i] for i in indexes], indexes, total[end - 1] - base))
         start = end
-
-
-def dry_run_payloads(batches: list[Batch]) -> list[tuple[int, str]]:
-    """(timestamp ms, message) of every event in request order, for ``shipper dry-run``."""
-    return [(t, m) for batch in batches for t, m in zip(batch.timestamps, batch.messages)]

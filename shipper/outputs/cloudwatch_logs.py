@@ -23,13 +23,13 @@ import asyncio
 import re
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from shipper.accessor import Template, compile_template
-from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, classify, error_code
+from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, error_code
+from shipper.aws.outcome import FlushOutcome
 from shipper.aws.rawbody import call_with_body, install
-from shipper.errors import ConfigError, PermanentError, RetryableError
+from shipper.errors import ConfigError, PermanentError
 from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.cloudwatch_batching import Plan, encode_messages, plan
@@ -54,15 +54,6 @@ REQUESTS = "shipper_cloudwatch_requests_total"
 FALLBACKS = "shipper_cloudwatch_template_fallbacks_total"
 
 Destination = tuple[str, str]
-
-
-@dataclass(slots=True)
-class _Outcome:
-    """What happened to one stream's requests in a flush."""
-
-    retry: list[Event] = field(default_factory=list)
-    dropped: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 @register
@@ -203,18 +194,14 @@ class CloudWatchLogs(Output):
         plans = self._plans(tag, events)
         for dest, (_, planned) in plans.items():
             self._account(dest, planned)
-        outcomes = await asyncio.gather(*(self._send(dest, routed, planned) for dest, (routed, planned) in plans.items()))
-        retry = [event for outcome in outcomes for event in outcome.retry]
-        dropped = sum(outcome.dropped for outcome in outcomes)
-        errors = "; ".join(error for outcome in outcomes for error in outcome.errors)
-        if dropped and dropped == len(events) and not retry:
-            raise PermanentError(errors)  # the engine counts and reports the whole chunk
-        if dropped:
-            self.count(DROPPED, dropped)
-        if retry:
-            raise RetryableError(errors, events=retry)
-        if dropped:
-            self._reasons.report(("permanent",), dropped, f"{dropped} events rejected for good: {errors}")
+        outcome = FlushOutcome()
+        for part in await asyncio.gather(*(self._send(dest, routed, planned) for dest, (routed, planned) in plans.items())):
+            outcome.merge(part)
+        outcome.settle(len(events), self._dropped)
+
+    def _dropped(self, count: int, reason: str) -> None:
+        self.count(DROPPED, count)
+        self._reasons.report(("permanent",), count, f"{count} events rejected for good: {reason}")
 
     def _account(self, dest: Destination, planned: Plan) -> None:
         """Count (and report, rate-limited) what the batching left out or changed."""
@@ -235,8 +222,8 @@ class CloudWatchLogs(Output):
             self.count(TRUNCATED, planned.truncated)
             self._reasons.report(("truncated",), planned.truncated, f"{where}: {planned.truncated} events over 256 KiB truncated")
 
-    async def _send(self, dest: Destination, routed: list[Event], planned: Plan) -> _Outcome:
-        outcome = _Outcome()
+    async def _send(self, dest: Destination, routed: list[Event], planned: Plan) -> FlushOutcome:
+        outcome = FlushOutcome()
         if not planned.batches:
             return outcome
         assert self._parallel is not None, "flush before start"
@@ -245,14 +232,9 @@ class CloudWatchLogs(Output):
                 try:
                     await self._ensure_stream(dest)
                     await self._put(dest, batch.body(*dest), len(batch.indexes))
-                except Exception as exc:  # classified below; nothing escapes unreported
-                    error = classify(exc, f"PutLogEvents {dest[0]}/{dest[1]}")
-                    outcome.errors.append(str(error))
+                except Exception as exc:  # classified: the rest of this stream's events share the fate
                     rest = [routed[i] for later in planned.batches[position:] for i in later.indexes]
-                    if isinstance(error, RetryableError):
-                        outcome.retry.extend(rest)
-                    else:
-                        outcome.dropped += len(rest)
+                    outcome.failed(exc, f"PutLogEvents {dest[0]}/{dest[1]}", rest)
                     break
         return outcome
 

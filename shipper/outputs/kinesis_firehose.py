@@ -1,0 +1,143 @@
+"""``kinesis_firehose`` output (alias ``firehose``): PutRecordBatch with Fluent Bit's options.
+
+Records are encoded and batched by :mod:`shipper.outputs.firehose_records`.
+On a partial failure (``FailedPutCount`` > 0) only the records the service
+refused go back to the engine for retry; Fluent Bit retries the whole batch
+and so duplicates the records that were accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings
+from shipper.aws.outcome import FlushOutcome
+from shipper.aws.rawbody import call_with_body, install
+from shipper.errors import ConfigError
+from shipper.events import Event
+from shipper.options import Option, Settings
+from shipper.outputs.firehose_records import Plan, TimeFormatter, compressor, encode_records, plan
+from shipper.outputs.opensearch import ReasonLog
+from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
+from shipper.registry import register
+
+DROPPED = "fluentbit_output_dropped_records_total"
+SKIPPED = "shipper_firehose_skipped_records_total"
+FAILED = "shipper_firehose_failed_records_total"
+REQUESTS = "shipper_firehose_requests_total"
+_PLACEHOLDER = {"Records": [{"Data": b"-"}]}
+
+
+@register
+class KinesisFirehose(Output):
+    name = "kinesis_firehose"
+    aliases = ("firehose",)
+    summary = "send records to Amazon Data Firehose (PutRecordBatch)"
+    options = (
+        *AWS_OPTIONS,
+        Option("delivery_stream", required=True, help="name of the Firehose delivery stream"),
+        Option("time_key", help="add the record time under this key"),
+        Option("time_key_format", default="%Y-%m-%dT%H:%M:%S", help="strftime format of time_key; %3N ms, %9N/%L ns"),
+        Option("log_key", help="send only this key's value instead of the whole record"),
+        Option("compression", choices=("gzip", "zstd", "none"), help="compress each record (gzip, or zstd with the zstandard package)"),
+        Option("simple_aggregation", "bool", default="off", help="accepted for compatibility; records are sent one per Firehose record"),
+        *NET_OPTIONS,
+        *TLS_OPTIONS,
+    )
+
+    def __init__(self, settings: Settings, context: Context) -> None:
+        super().__init__(settings, context)
+        self.delivery_stream: str = settings["delivery_stream"]
+        self.log_key: str | None = settings.get("log_key") or None
+        self.time_key: str | None = settings.get("time_key") or None
+        if self.log_key and self.time_key:
+            self.log.warning("time_key is ignored because log_key sends only one value (as in Fluent Bit)")
+        self.time_format = TimeFormatter(settings["time_key_format"]) if self.time_key else None
+        try:
+            self.compress = compressor((settings.get("compression") or "").lower() or None)
+        except ValueError as exc:
+            raise ConfigError(str(exc), settings.where("compression")) from None
+        workers = max(1, int(settings.get("workers", 1)))
+        self.aws = AwsSettings.from_settings(settings, max_connections=workers + 1)
+        self.client: AwsClient | None = None
+        self._reasons = ReasonLog(self.log)
+
+    async def start(self) -> None:
+        self.client = AwsClient("firehose", self.aws)
+        install(await self.client.open())
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+    def _plan(self, events: list[Event]) -> Plan:
+        return plan(encode_records(events, self.log_key, self.time_key, self.time_format), self.compress)
+
+    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
+        """Payloads are the uncompressed record text (``compression`` applies on the wire)."""
+        data = encode_records(events, self.log_key, self.time_key, self.time_format)
+        planned = plan(data)
+        destination = {"delivery_stream": self.delivery_stream}
+        items = [
+            Rendered(destination, data[i].decode("utf-8"), events[i][0])  # type: ignore[union-attr]
+            for batch in planned.batches
+            for i in batch.indexes
+        ]
+        requests = len(planned.batches) if self.compress is None else len(self._plan(events).batches)
+        return DryRunBatch(items, requests)
+
+    async def flush(self, tag: str, events: list[Event]) -> None:
+        planned = self._plan(events)
+        self._account(planned)
+        outcome = FlushOutcome()
+        for position, batch in enumerate(planned.batches):
+            try:
+                response = await self._put(batch.body(self.delivery_stream))
+            except Exception as exc:  # classified: the rest of the chunk shares the fate
+                rest = [events[i] for later in planned.batches[position:] for i in later.indexes]
+                outcome.failed(exc, f"PutRecordBatch {self.delivery_stream}", rest)
+                break
+            failed = _failed_positions(response)
+            if failed:
+                self.count(FAILED, len(failed))
+                outcome.retry.extend(events[batch.indexes[p]] for p in failed)
+                outcome.errors.append(
+                    f"PutRecordBatch {self.delivery_stream}: {len(failed)} of {len(batch.indexes)} records failed "
+                    f"({_first_error(response)})"
+                )
+        outcome.settle(len(events), self._dropped)
+
+    def _dropped(self, count: int, reason: str) -> None:
+        self.count(DROPPED, count)
+        self._reasons.report(("permanent",), count, f"{count} records rejected for good: {reason}")
+
+    async def _put(self, body: bytes) -> dict[str, Any]:
+        assert self.client is not None, "flush before start"
+        placeholder = {"DeliveryStreamName": self.delivery_stream, **_PLACEHOLDER}
+        response = await call_with_body(self.client.client, "put_record_batch", body, placeholder)
+        self.count(REQUESTS)
+        return response
+
+    def _account(self, planned: Plan) -> None:
+        for reason, amount, text in (
+            ("missing_log_key", planned.missing_key, f"have no {self.log_key!r} key"),
+            ("too_large", planned.too_large, "are larger than Firehose's 1,000 KiB record limit"),
+        ):
+            if amount:
+                self.count(SKIPPED, amount, reason=reason)
+                self.count(DROPPED, amount)
+                self._reasons.report((reason,), amount, f"{self.delivery_stream}: {amount} records {text}; not sent")
+
+
+def _failed_positions(response: dict[str, Any]) -> list[int]:
+    """Positions of the records PutRecordBatch refused (``ErrorCode`` set)."""
+    if not response.get("FailedPutCount"):
+        return []
+    return [i for i, item in enumerate(response.get("RequestResponses", [])) if item.get("ErrorCode")]
+
+
+def _first_error(response: dict[str, Any]) -> str:
+    for item in response.get("RequestResponses", []):
+        if item.get("ErrorCode"):
+            return f"{item['ErrorCode']}: {item.get('ErrorMessage', '')}"
+    return ""
