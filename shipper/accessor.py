@@ -55,7 +55,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 _SUBSCRIPT = re.compile(r"""\[(?:'([^']*)'|"([^"]*)"|(-?\d+))\]""")
-_PLACEHOLDER = re.compile(r"\$(?:(TAG)(?:\[(\d+)\])?(?![A-Za-z0-9_])|(\d)|([A-Za-z0-9_]+))")
+_PLACEHOLDER = re.compile(r"\$(?:(TAG)(?:\[(\d+)\]|(?![A-Za-z0-9_]))|(\d)|([A-Za-z0-9_]+))")
 
 
 def _parse_subscripts(text: str, pos: int) -> tuple[tuple[str | int, ...], int]:
