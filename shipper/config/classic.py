@@ -82,7 +82,7 @@ class _ClassicFile:
             self.reader.warn(f"[{self.section.kind.upper()}] section has no keys", self.section.location)
 
     def _directive(self, line: str, location: Location) -> None:
-        word, _, rest = line.partition(" ")
+        word, rest = (line.split(None, 1) + [""])[:2]
         command = word.upper()
         if command == "@INCLUDE":
             self.reader.include(rest.strip(), self.name, location)

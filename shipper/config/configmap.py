@@ -85,14 +85,19 @@ def read_manifest(path: str, text: str, errors: list[ConfigError]) -> Manifest:
     for node, obj in zip(nodes, objects):
         if not isinstance(obj, dict):
             continue
-        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        metadata = _mapping(obj.get("metadata"))
         location = Location(path, line_of(node))
         if obj.get("kind") == "Namespace":
-            labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
-            manifest.namespaces.append(Namespace(str(metadata.get("name", "")), {str(k): str(v) for k, v in labels.items()}, location))
+            labels = {str(k): str(v) for k, v in _mapping(metadata.get("labels")).items()}
+            manifest.namespaces.append(Namespace(str(metadata.get("name", "")), labels, location))
         elif obj.get("kind") == "ConfigMap":
             manifest.configmaps.append(_configmap(node, obj, metadata, location, errors))
     return manifest
+
+
+def _mapping(value: object) -> dict:
+    """``value`` if it is a mapping, else an empty one (a malformed manifest is not shipper's to crash on)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _configmap(node: yaml.Node, obj: dict, metadata: dict, location: Location, errors: list[ConfigError]) -> ConfigMap:

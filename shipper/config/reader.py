@@ -65,10 +65,10 @@ class Reader:
     def read(self, name: str, included_from: Location | None = None) -> None:
         """Read one file (and, through it, everything it includes)."""
         identity = self.files.identity(name)
-        chain = [n for _, n in self._chain]
-        if any(identity == i for i, _ in self._chain):
-            cycle = " -> ".join([*chain[[i for i, _ in self._chain].index(identity) :], name])
-            self.error(f"include cycle: {cycle}", included_from or Location(name))
+        identities = [i for i, _ in self._chain]
+        if identity in identities:
+            cycle = [n for _, n in self._chain[identities.index(identity) :]] + [name]
+            self.error(f"include cycle: {' -> '.join(cycle)}", included_from or Location(name))
             return
         if identity in self._seen:
             first = self._seen[identity]

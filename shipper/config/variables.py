@@ -36,5 +36,6 @@ def expand_sections(document: ConfigDocument, sections: list[Section], environ: 
     for section in sections:
         for index, prop in enumerate(section.properties):
             if "${" in prop.value:
-                value = VARIABLE_RE.sub(lambda m, loc=prop.location: lookup(m, loc), prop.value)
-                section.properties[index] = Property(prop.key, value, prop.location)
+                location = prop.location
+                value = VARIABLE_RE.sub(lambda match: lookup(match, location), prop.value)
+                section.properties[index] = Property(prop.key, value, location)

@@ -323,3 +323,10 @@ def test_relative_main_path_resolves_includes(tmp_path, monkeypatch):
     document = load(Path("d") / "main.conf")
     assert messages(document) == []
     assert document.inputs[0].location.file == os.path.join("d", "in.conf")
+
+
+def test_directives_accept_a_tab_and_any_case(tmp_path):
+    main = write(tmp_path, {"main.conf": "@include\tin.conf\n@set  A=x\ty\n", "in.conf": "[INPUT]\n    Name ${A}\n"})
+    document = load(main)
+    assert messages(document) == []
+    assert document.inputs[0].get("name") == "x\ty"
