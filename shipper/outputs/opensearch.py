@@ -12,6 +12,7 @@ items are counted, reported once per reason and never retried.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 
@@ -49,7 +50,7 @@ def _buffer_size(text: str) -> int | None:
 class ReasonLog:
     """Logs each distinct rejection reason at most once per interval, with a count."""
 
-    def __init__(self, log: object, interval: float = REASON_LOG_INTERVAL) -> None:
+    def __init__(self, log: logging.Logger, interval: float = REASON_LOG_INTERVAL) -> None:
         self._log = log
         self._interval = interval
         self._last: dict[tuple[str, ...], float] = {}
@@ -64,7 +65,7 @@ class ReasonLog:
         self._last[reason] = now
         earlier = self._suppressed.pop(reason, 0)
         more = f" (and {earlier} more since the last report)" if earlier else ""
-        self._log.error("%s%s", message, more)  # type: ignore[attr-defined]
+        self._log.error("%s%s", message, more)
 
 
 @register

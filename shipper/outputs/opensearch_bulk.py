@@ -29,7 +29,8 @@ import xxhash
 
 from shipper import jsonfmt
 from shipper.events import Event, Record
-from shipper.outputs.opensearch_index import IndexNamer, KeyAccessor, SecondCache
+from shipper.accessor import compile_accessor
+from shipper.outputs.opensearch_index import IndexNamer, SecondCache
 
 WRITE_OPERATIONS = ("create", "index", "update", "upsert")
 
@@ -105,8 +106,8 @@ def generated_id(head: list[tuple[str, str]], record: Record) -> str:
 
 def _uuid_text(digest: bytes) -> str:
     """xxhash's canonical (big-endian) digest printed the way Fluent Bit prints its hash struct."""
-    digest = digest[::-1].hex().upper()
-    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+    text = digest[::-1].hex().upper()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @dataclass(slots=True)
@@ -156,7 +157,7 @@ class BulkEncoder:
         self._nanos = time_key_nanos
         self._tag_key = tag_key
         self._replace_dots = replace_dots
-        self._id_key = KeyAccessor(id_key) if id_key else None
+        self._id_key = compile_accessor(id_key) if id_key else None
         # Fluent Bit ignores Generate_ID when Id_Key is set.
         self._generate_id = generate_id and self._id_key is None
         self._action_prefix: dict[str, bytes] = {}
@@ -216,7 +217,7 @@ class BulkEncoder:
                 head = [(time_key, stamp)] if tag_key is None else [(time_key, stamp), (tag_key, tag)]
                 doc_id: str | None = generated_id(head, body)
                 action = action_prefix + b',"_id":' + jsonfmt.dumps(doc_id) + b"}}\n"
-            elif id_key is not None and isinstance(value := id_key.get(tag, record), str):
+            elif id_key is not None and isinstance(value := id_key.get(record), str):
                 doc_id = value
                 action = action_prefix + b',"_id":' + jsonfmt.dumps(doc_id) + b"}}\n"
             else:

@@ -7,7 +7,7 @@ import pytest
 
 from shipper.errors import ConfigError
 from shipper.outputs.opensearch_bulk import body_of, generated_id, replace_dots, split_requests
-from shipper.outputs.opensearch_index import IndexNamer, KeyAccessor, Template
+from shipper.outputs.opensearch_index import IndexNamer
 from tests.factory import make_plugin
 
 TS = 1_709_683_199_900_000_000  # 2024-03-05T23:59:59.900Z
@@ -45,13 +45,6 @@ def test_index_template_with_tag_parts_record_keys_and_strftime() -> None:
 def test_current_time_index_ignores_the_record_time() -> None:
     n = namer(logstash_format=True, current_time_index=True)
     assert n.name("t", {}, 0) != "logstash-1970.01.01"
-
-
-def test_accessors() -> None:
-    assert KeyAccessor("id").get("t", {"id": "a"}) == "a"
-    assert KeyAccessor("$a['b'][1]").get("t", {"a": {"b": [0, "x"]}}) == "x"
-    assert KeyAccessor("$a['missing']").get("t", {"a": {}}) is None
-    assert Template("$TAG.$x").render("tag.one", {"x": 5}) == "tag.one.5"
 
 
 def test_document_starts_with_timestamp_and_tag_and_record_keys_win() -> None:
