@@ -136,3 +136,12 @@ def test_non_string_data_is_an_error(tmp_path):
     )
     errors = [str(e) for e in load_config(str(path), environ={}).errors]
     assert f"{path}:7: ConfigMap data 'n' must be a string (quote it: \"5\"); Kubernetes rejects it" in errors
+
+
+def test_malformed_manifests_are_errors_not_crashes(tmp_path):
+    bad_data = write_manifest(tmp_path, "kind: ConfigMap\nmetadata: oops\ndata: [a, b]\n", "bad-data.yaml")
+    (error,) = load_config(str(bad_data), environ={}).errors  # no second "no ConfigMap found" error
+    assert str(error) == f"{bad_data}:3: ConfigMap 'data' must be a mapping of file name to text"
+    broken = write_manifest(tmp_path, "kind: ConfigMap\ndata:\n  a: [\n", "broken.yaml")
+    (error,) = load_config(str(broken), environ={}).errors
+    assert error.message.startswith("invalid YAML") and error.location.file == str(broken)

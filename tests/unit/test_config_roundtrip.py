@@ -98,3 +98,22 @@ def test_any_accepted_classic_text_round_trips(text):
     assert again.errors == []
     assert shape(again) == shape(first)
     assert again.variables == first.variables
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["main.conf", "main.yaml", "manifest.yaml"]),
+    st.lists(
+        st.one_of(
+            st.text(string.printable, max_size=40),
+            st.sampled_from(["[INPUT]", "    Name dummy", "kind: ConfigMap", "data:", "  fluent-bit.conf: |", "- x", "@INCLUDE *"]),
+        ),
+        max_size=12,
+    ),
+)
+def test_arbitrary_text_never_crashes_the_readers(name, lines):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text("\n".join(lines), encoding="utf-8")
+        document = load_config(str(path), environ={})
+    assert all(e.location is not None for e in document.errors)

@@ -127,3 +127,18 @@ def test_invalid_yaml_is_an_error_with_a_line(tmp_path):
 def test_yaml_must_be_a_mapping(tmp_path):
     path, document = load_yaml(tmp_path, "- a\n- b\n")
     assert [str(e) for e in document.errors] == [f"{path}:1: a Fluent Bit YAML configuration must be a mapping of sections"]
+
+
+def test_yaml_parsers_file_from_a_classic_main(tmp_path):
+    (tmp_path / "parsers.yaml").write_text(
+        "parsers:\n  - name: j\n    format: json\npipeline:\n  inputs:\n    - name: dummy\n"
+    )
+    main = tmp_path / "main.conf"
+    main.write_text("[SERVICE]\n    Parsers_File parsers.yaml\n")
+    document = load_config(str(main), environ={})
+    assert document.errors == []
+    assert [s.get("name") for s in document.parsers] == ["j"]
+    assert document.inputs == []
+    assert [str(w) for w in document.warnings] == [
+        f"{tmp_path / 'parsers.yaml'}:6: [INPUT] in a parsers file is ignored (only [PARSER] and [MULTILINE_PARSER] are read)"
+    ]
