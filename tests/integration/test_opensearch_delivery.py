@@ -269,3 +269,12 @@ async def test_dry_run_lists_index_operation_and_payload() -> None:
     assert len(first.destination["id"]) == 36
     assert first.payload == '{"@timestamp":"2024-03-05T23:59:59.000Z","msg":"h\\u00e9llo"}'
     assert batch.items[1].destination["index"] == "logstash-2024.03.06"
+
+
+async def test_arrays_of_objects_are_stored(server: FakeOpenSearch) -> None:
+    output = await started(server, replace_dots="on")
+    try:
+        await output.flush("t", [(DAY1, {"arr": [{"x.y": 1}, {"x.y": 2}], "a.b": "c"})])
+    finally:
+        await output.stop()
+    assert server.all_documents()[0]["arr"] == [{"x_y": 1}, {"x_y": 2}]

@@ -334,9 +334,10 @@ class FakeOpenSearch:
             if seen != kind:
                 return f"failed to parse field [{name}] of type [{seen}]: got a value of kind [{kind}]"
             if kind == "object":
-                problem = self._mapping_problem(index, value, name + ".")
-                if problem:
-                    return problem
+                for inner in value if isinstance(value, list) else [value]:
+                    problem = self._mapping_problem(index, inner, name + ".") if isinstance(inner, dict) else ""
+                    if problem:
+                        return problem
         return ""
 
 
