@@ -23,6 +23,7 @@ import asyncio
 import re
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from shipper.accessor import Template, compile_template
@@ -32,7 +33,7 @@ from shipper.aws.rawbody import call_with_body, install
 from shipper.errors import ConfigError, PermanentError
 from shipper.events import Event
 from shipper.options import Option, Settings
-from shipper.outputs.cloudwatch_batching import Plan, encode_messages, plan
+from shipper.outputs.cloudwatch_batching import Batch, Plan, encode_messages, plan
 from shipper.outputs.opensearch import ReasonLog
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
@@ -120,7 +121,7 @@ class CloudWatchLogs(Output):
         self.client: AwsClient | None = None
         self._streams: set[Destination] = set()
         self._groups: set[str] = set()
-        self._creating: dict[Destination, asyncio.Future[None]] = {}
+        self._creating: dict[tuple[str, Any], asyncio.Future[None]] = {}
         self._parallel: asyncio.Semaphore | None = None
         self._reasons = ReasonLog(self.log)
 
@@ -195,7 +196,17 @@ class CloudWatchLogs(Output):
         for dest, (_, planned) in plans.items():
             self._account(dest, planned)
         outcome = FlushOutcome()
-        for part in await asyncio.gather(*(self._send(dest, routed, planned) for dest, (routed, planned) in plans.items())):
+        ready = []
+        for dest, (routed, planned) in plans.items():
+            if not planned.batches:
+                continue
+            try:  # one at a time, in record order: new streams and groups are created as Fluent Bit does
+                await self._ensure_stream(dest)
+            except Exception as exc:
+                outcome.failed(exc, f"CreateLogStream {dest[0]}/{dest[1]}", _events_of(routed, planned.batches))
+                continue
+            ready.append(self._send(dest, routed, planned))
+        for part in await asyncio.gather(*ready):
             outcome.merge(part)
         outcome.settle(len(events), self._dropped)
 
@@ -224,17 +235,13 @@ class CloudWatchLogs(Output):
 
     async def _send(self, dest: Destination, routed: list[Event], planned: Plan) -> FlushOutcome:
         outcome = FlushOutcome()
-        if not planned.batches:
-            return outcome
         assert self._parallel is not None, "flush before start"
         async with self._parallel:
             for position, batch in enumerate(planned.batches):
                 try:
-                    await self._ensure_stream(dest)
                     await self._put(dest, batch.body(*dest), len(batch.indexes))
                 except Exception as exc:  # classified: the rest of this stream's events share the fate
-                    rest = [routed[i] for later in planned.batches[position:] for i in later.indexes]
-                    outcome.failed(exc, f"PutLogEvents {dest[0]}/{dest[1]}", rest)
+                    outcome.failed(exc, f"PutLogEvents {dest[0]}/{dest[1]}", _events_of(routed, planned.batches[position:]))
                     break
         return outcome
 
@@ -272,12 +279,15 @@ class CloudWatchLogs(Output):
 
     async def _ensure_stream(self, dest: Destination) -> None:
         """Create the stream (and the group if allowed) once; concurrent callers share the work."""
-        if dest in self._streams:
-            return
-        pending = self._creating.get(dest)
+        if dest not in self._streams:
+            await self._once(("stream", dest), lambda: self._create_stream(dest))
+
+    async def _once(self, key: tuple[str, Any], work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` unless the same key is already in flight, in which case wait for that one."""
+        pending = self._creating.get(key)
         if pending is None:
-            pending = self._creating[dest] = asyncio.ensure_future(self._create_stream(dest))
-            pending.add_done_callback(lambda _: self._creating.pop(dest, None))
+            pending = self._creating[key] = asyncio.ensure_future(work())
+            pending.add_done_callback(lambda _: self._creating.pop(key, None))
         await asyncio.shield(pending)
 
     async def _create_stream(self, dest: Destination) -> None:
@@ -288,7 +298,8 @@ class CloudWatchLogs(Output):
         except Exception as exc:
             code = error_code(exc)
             if code == "ResourceNotFoundException" and self.auto_create_group:
-                await self._create_group(group)
+                if group not in self._groups:
+                    await self._once(("group", group), lambda: self._create_group(group))
                 await self._create_stream_again(dest)
             elif code == "ResourceNotFoundException":
                 raise PermanentError(
@@ -306,8 +317,6 @@ class CloudWatchLogs(Output):
                 raise
 
     async def _create_group(self, group: str) -> None:
-        if group in self._groups:
-            return
         client = self._client()
         params: dict[str, Any] = {"logGroupName": group}
         if self.group_class:
@@ -322,3 +331,8 @@ class CloudWatchLogs(Output):
             if self.retention_days:
                 await client.put_retention_policy(logGroupName=group, retentionInDays=self.retention_days)
         self._groups.add(group)
+
+
+def _events_of(routed: list[Event], batches: list[Batch]) -> list[Event]:
+    """The input events that ``batches`` carry."""
+    return [routed[i] for batch in batches for i in batch.indexes]
