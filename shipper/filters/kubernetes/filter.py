@@ -304,26 +304,49 @@ class KubernetesFilter(Filter):
         return result
 
     def _apply(self, events: list[Event], meta: ContainerMeta, ns_map: dict[str, Any] | None) -> list[Event]:
-        """Per-record work: exclusion, merge, then the shared maps (in Fluent Bit's key order)."""
-        kube = meta.kubernetes
-        props = meta.props
-        merger = self.merger
-        if merger is None and props is None:
-            if kube is not None or ns_map is not None:
-                for _, record in events:
-                    if kube is not None:
-                        if "kubernetes" in record:
-                            del record["kubernetes"]
-                        record["kubernetes"] = kube
-                    if ns_map is not None:
-                        record.pop("kubernetes_namespace", None)
-                        record["kubernetes_namespace"] = ns_map
-            return events
+        """Per-record work in as few passes as possible: exclusion/parsers, JSON merge, shared maps.
+
+        Records are changed in place; only exclusion and parsers (which may
+        change a record's time) build a new list, in a pass of their own.
+        """
+        kube, merger = meta.kubernetes, self.merger
         stats = MergeStats()
+        if meta.props is not None or (merger is not None and self.merge_parser is not None):
+            events = self._exclude_and_parse(events, meta, stats)
+            merger = None
+        if merger is not None or kube is not None or ns_map is not None:
+            merge = merger.merge if merger is not None else None
+            plain = 0
+            for ts, record in events:
+                if merge is not None and "log" in record:
+                    log = record["log"]
+                    # plain text (most lines) is refused here, without a call per record
+                    if log.__class__ is str and log[:1] != "{" and log.lstrip()[:1] != "{":
+                        plain += 1
+                    else:
+                        merge(record, log, None, ts, stats)
+                if kube is not None:
+                    if "kubernetes" in record:
+                        del record["kubernetes"]
+                    record["kubernetes"] = kube
+                if ns_map is not None:
+                    record.pop("kubernetes_namespace", None)
+                    record["kubernetes_namespace"] = ns_map
+            stats.not_object += plain
+        for metric, value in (
+            (EXCLUDED_METRIC, stats.excluded), (MERGED_METRIC, stats.merged),
+            (NOT_MERGED_METRIC, stats.not_object), (PARSER_MISS_METRIC, stats.parser_miss),
+        ):
+            if value:
+                self.count(metric, value)
+        return events
+
+    def _exclude_and_parse(self, events: list[Event], meta: ContainerMeta, stats: MergeStats) -> list[Event]:
+        """Drop excluded records and merge with parsers (which may set a record's time)."""
+        props, merger = meta.props, self.merger
+        default_parser = self.merge_parser
         out: list[Event] = []
         append = out.append
-        excluded = 0
-        default_parser = self.merge_parser
         for ts, record in events:
             parser = default_parser
             if props is not None:
@@ -331,25 +354,10 @@ class KubernetesFilter(Filter):
                 if stream.__class__ is not str:
                     stream = None
                 if props.excluded(stream):
-                    excluded += 1
+                    stats.excluded += 1
                     continue
                 parser = meta.parsers.get(stream, meta.other_parser) or default_parser
             if merger is not None and "log" in record:
                 ts = merger.merge(record, record["log"], parser, ts, stats)
-            if kube is not None:
-                if "kubernetes" in record:
-                    del record["kubernetes"]
-                record["kubernetes"] = kube
-            if ns_map is not None:
-                record.pop("kubernetes_namespace", None)
-                record["kubernetes_namespace"] = ns_map
             append((ts, record))
-        if excluded:
-            self.count(EXCLUDED_METRIC, excluded)
-        if stats.merged:
-            self.count(MERGED_METRIC, stats.merged)
-        if stats.not_object:
-            self.count(NOT_MERGED_METRIC, stats.not_object)
-        if stats.parser_miss:
-            self.count(PARSER_MISS_METRIC, stats.parser_miss)
         return out

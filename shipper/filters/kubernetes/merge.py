@@ -49,6 +49,7 @@ class MergeStats:
     merged: int = 0
     not_object: int = 0
     parser_miss: int = 0
+    excluded: int = 0
 
 
 @dataclass
@@ -61,31 +62,31 @@ class Merger:
 
     def merge(self, record: dict[str, Any], log: Any, parser: Any, ts: int, stats: MergeStats) -> int:
         """Merge ``log`` (the record's ``log`` value) into ``record``; returns the record's time."""
-        if isinstance(log, dict):
-            entries = log
-            check_trim = self.trim
-        elif isinstance(log, str):
-            if parser is not None:
-                parsed = parser.parse(log)
-                if parsed is None:
-                    stats.parser_miss += 1
-                    return ts
-                parsed_ts, entries = parsed
-                ts = parsed_ts if parsed_ts is not None else now_ns()
-            else:
-                text = log.lstrip()
-                if text[:1] != "{":
+        if log.__class__ is str:
+            if parser is None:
+                # cheap refusal first: most plain-text lines never reach the JSON decoder
+                if log[:1] != "{" and log.lstrip()[:1] != "{":
                     stats.not_object += 1
                     return ts
                 try:
-                    entries = _loads(text)
+                    entries = _loads(log)
                 except _JSONError:
                     stats.not_object += 1
                     return ts
                 if entries.__class__ is not dict:
                     stats.not_object += 1
                     return ts
+            else:
+                parsed = parser.parse(log)
+                if parsed is None:
+                    stats.parser_miss += 1
+                    return ts
+                parsed_ts, entries = parsed
+                ts = parsed_ts if parsed_ts is not None else now_ns()
             check_trim = self.trim and ("\\" in log or "\n" in log)
+        elif isinstance(log, dict):
+            entries = log
+            check_trim = self.trim
         else:
             return ts
         stats.merged += 1
