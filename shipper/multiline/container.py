@@ -93,22 +93,25 @@ class CriDecoder(_ContainerDecoder):
         partials = self.partials
         append = out.append
         streams = _STREAMS
-        for index in range(start, end):
-            parts = items[index].split(" ", 3)
-            if len(parts) != 4:
-                return index
-            stamp, stream, tag, text = parts
-            if stream not in streams:
+        index = start
+        for line in items[start:end] if start or end != len(items) else items:
+            try:
+                stamp, stream, tag, text = line.split(" ", 3)
+            except ValueError:
                 return index
             base = seconds.get(stamp[:19])
-            if base is not None and len(stamp) == 30 and stamp[29] == "Z":
+            if base is not None and stamp[29:] == "Z":
                 when = base + int(stamp[20:29])
             else:
                 when = self.times.parse(stamp)
                 if when is None:
                     when = now_ns()
-            if tag == "F":
-                if partials and stream in partials:
+            if tag == "F" and not partials and stream in streams:
+                append((when, {"time": stamp, "stream": stream, "_p": "F", "log": text}))
+            elif stream not in streams:
+                return index
+            elif tag == "F":
+                if stream in partials:
                     self._finish(stream, text, out)
                 else:
                     append((when, {"time": stamp, "stream": stream, "_p": "F", "log": text}))
@@ -116,6 +119,7 @@ class CriDecoder(_ContainerDecoder):
                 self._continue(stream, when, {"time": stamp, "stream": stream, "_p": "P", "log": ""}, text, out)
             else:
                 return index
+            index += 1
         return end
 
 

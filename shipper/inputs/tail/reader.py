@@ -129,11 +129,13 @@ class TailFile:
             self.skipping = False
         self.offset += cut
         end = self.offset
-        if want_offsets or (len(complete) - first > max_line):
+        if want_offsets:
             return self._slow_split(complete, first, start, end, max_line, crlf, want_offsets, skip_empty)
         text = complete[first:].decode("utf-8", "replace") if first else complete.decode("utf-8", "replace")
         lines = text.split("\n")
         lines.pop()
+        if len(text) > max_line and max(map(len, lines)) > max_line:
+            return self._slow_split(complete, first, start, end, max_line, crlf, want_offsets, skip_empty)
         if crlf and "\r" in text:
             lines = [line[:-1] if line.endswith("\r") else line for line in lines]
         if skip_empty and "" in lines:

@@ -1,0 +1,1 @@
+"""Benchmarks of shipper's hot path: generated container logs through real pipelines."""
