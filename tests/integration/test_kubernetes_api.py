@@ -221,3 +221,21 @@ async def test_namespace_labels_and_preload_dir(api: KubeApiServer, token_file: 
     assert from_file[0][1]["kubernetes"]["pod_id"] == "from-file"
     assert api.count("/pods/web-2") == 0
     assert [r.path for r in api.requests].count("/api/v1/namespaces/shop") == 1
+
+
+@pytest.mark.parametrize(("use_docker_id", "requests"), [("off", 1), ("on", 2)])
+async def test_cache_use_docker_id(api: KubeApiServer, token_file: Path, use_docker_id: str, requests: int) -> None:
+    plugin = await started({"kube_url": api.url, "kube_token_file": str(token_file), "cache_use_docker_id": use_docker_id})
+    try:
+        await plugin.process(tag(), chunk(1))
+        restarted = tag().replace(DOCKER_ID, "cd" * 32)  # the container restarted with a new id
+        await plugin.process(restarted, chunk(1))
+        for _ in range(50):  # the refresh runs in the background; the old metadata serves meanwhile
+            if api.count("/pods/web-1") >= requests:
+                break
+            await asyncio.sleep(0.01)
+        out = await plugin.process(restarted, chunk(1))
+    finally:
+        await plugin.stop()
+    assert api.count("/pods/web-1") == requests
+    assert out[0][1]["kubernetes"]["docker_id"] == "cd" * 32

@@ -99,3 +99,37 @@ async def test_exclusion_by_stream(tmp_path: Path) -> None:
 def test_config_errors(props: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         kube_filter(props, json=object())
+
+
+def parsers_from(**definitions: dict[str, str]) -> dict[str, Any]:
+    from shipper.config.model import Section
+    from shipper.errors import Location
+    from shipper.options import Property
+    from shipper.parsers import build_parsers
+
+    where = Location("<test>", 1)
+    sections = [
+        Section("parser", [Property("name", name, where)] + [Property(k, v, where) for k, v in props.items()], where)
+        for name, props in definitions.items()
+    ]
+    errors: list[ConfigError] = []
+    built = build_parsers(sections, errors)
+    assert not errors
+    return built
+
+
+async def test_regex_parser_reads_the_tag() -> None:
+    parsers = parsers_from(
+        tagre={"format": "regex", "regex": r"^(?<namespace_name>[^.]+)\.(?<pod_name>[^.]+)\.(?<container_name>[^.]+)$"}
+    )
+    plugin = kube_filter({"use_tag_for_meta": "on", "regex_parser": "tagre", "kube_tag_prefix": "k8s."}, **parsers)
+    out = await plugin.process("k8s.shop.web-1.nginx", events(1))
+    assert out[0][1]["kubernetes"] == {"pod_name": "web-1", "namespace_name": "shop", "container_name": "nginx"}
+
+
+async def test_merge_parser_sets_the_time(tmp_path: Path) -> None:
+    parsers = parsers_from(kv={"format": "regex", "regex": r"^(?<method>[A-Z]+) (?<path>\S+)$"})
+    plugin = kube_filter({"use_tag_for_meta": "on", "merge_log": "on", "merge_parser": "kv"}, **parsers)
+    out = await plugin.process(TAG, [(5, {"log": "GET /x"}), (6, {"log": "no match"})])
+    assert out[0][1]["method"] == "GET" and out[0][0] > 5  # no Time_Key: the time is now
+    assert out[1] == (6, {"log": "no match", "kubernetes": out[1][1]["kubernetes"]})
