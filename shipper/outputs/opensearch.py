@@ -17,7 +17,7 @@ import sys
 import time
 
 import aiohttp
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shipper.aws import AwsSettings
 from shipper.errors import ConfigError, RetryableError
@@ -237,8 +237,8 @@ class OpenSearchOutput(Output):
         for position, batch in enumerate(batches):
             try:
                 reason = await self._send(batch, retry)
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, BotoCoreError) as exc:
-                # The destination is unreachable: keep this and every unsent batch for the retry.
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, BotoCoreError, ClientError) as exc:
+                # Unreachable, or no credentials to sign with: keep this and every unsent batch for the retry.
                 for rest in batches[position:]:
                     retry.extend(item.event for item in rest)
                 reasons.append(f"{type(exc).__name__}: {exc}")

@@ -83,3 +83,17 @@ async def test_tls_with_a_generated_ca(tmp_path: Path) -> None:
         with pytest.raises(RetryableError, match="[Cc]ertificate"):
             await flush_once(server, tls="on")
     assert len(server.all_documents()) == 2
+
+
+async def test_missing_credentials_are_retryable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    async with FakeOpenSearch() as server:
+        with pytest.raises(RetryableError, match="NoCredentials"):
+            await flush_once(server, aws_auth="on", aws_region="eu-west-1")
+    assert server.requests == []
