@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import logging
 from collections.abc import AsyncIterator
@@ -278,3 +279,26 @@ async def test_arrays_of_objects_are_stored(server: FakeOpenSearch) -> None:
     finally:
         await output.stop()
     assert server.all_documents()[0]["arr"] == [{"x_y": 1}, {"x_y": 2}]
+
+
+async def test_a_slow_response_times_out_and_is_retried() -> None:
+    async with FakeOpenSearch(delay=1.0) as server:
+        output = await started(server, **{"net.read_timeout": "0.2"})
+        batch = events(2)
+        try:
+            with pytest.raises(RetryableError, match="Timeout") as info:
+                await output.flush("t", batch)
+        finally:
+            await output.stop()
+    assert info.value.events == batch
+
+
+async def test_concurrent_flushes_share_the_pool(server: FakeOpenSearch) -> None:
+    output = await started(server, workers=3, generate_id="on")
+    chunks = [[(DAY1 + c * 1000 + i, {"chunk": c, "i": i}) for i in range(20)] for c in range(6)]
+    try:
+        await asyncio.gather(*(output.flush("t", chunk) for chunk in chunks))
+    finally:
+        await output.stop()
+    assert len(server.all_documents()) == 120
+    assert len(server.requests) == 6

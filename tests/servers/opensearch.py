@@ -29,7 +29,8 @@ What it implements of the real protocol:
   query, signed headers and body bytes, and compared; ``service="aoss"``
   also requires ``x-amz-content-sha256`` to equal the body's SHA-256.
   Failures answer 403 like AWS.
-- TLS when started with an ``ssl.SSLContext``.
+- TLS when started with an ``ssl.SSLContext``; ``delay`` seconds before
+  answering, to play a slow cluster.
 - Fault injection: ``fail_requests(status, times)`` answers whole requests
   with that status; ``fail_items(status, times, error_type, match)`` fails
   individual items (e.g. 429 ``es_rejected_execution_exception``) before
@@ -44,6 +45,7 @@ search, real mappings, refresh, routing, versioning beyond a counter, or
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -104,6 +106,8 @@ class FakeOpenSearch:
     sigv4: SigV4Expectation | None = None
     max_content_length: int = 100 * 1024 * 1024
     reject_type: bool = False
+    #: seconds to wait before answering (a slow or hung cluster).
+    delay: float = 0.0
     ssl_context: ssl.SSLContext | None = None
     documents: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -186,6 +190,8 @@ class FakeOpenSearch:
         self.requests.append(
             RecordedRequest(request.method, path, dict(request.query), dict(request.headers), raw, body)
         )
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self._request_faults:
             status = self._request_faults.pop(0)
             return _error(status, "injected_failure", f"injected HTTP {status}")
