@@ -63,10 +63,13 @@ COPY --from=build /opt/shipper /opt/shipper
 # its offsets DB and filesystem buffer under /var/fluent-bit/state.
 COPY deploy/image/fluent-bit.conf /fluent-bit/etc/fluent-bit.conf
 COPY config/parsers.conf /fluent-bit/parsers/parsers.conf
+# /fluent-bit/bin/fluent-bit too, so a DaemonSet whose `command:` names Fluent Bit's binary
+# (with -c FILE) runs shipper unchanged after swapping the image.
 RUN groupadd --system --gid 10001 shipper \
     && useradd --system --uid 10001 --gid shipper --home-dir /var/fluent-bit --no-create-home shipper \
-    && mkdir -p /var/fluent-bit/state \
-    && chown -R shipper:shipper /var/fluent-bit
+    && mkdir -p /var/fluent-bit/state /fluent-bit/bin \
+    && chown -R shipper:shipper /var/fluent-bit \
+    && ln -s /opt/shipper/bin/shipper /fluent-bit/bin/fluent-bit
 USER 10001:10001
 WORKDIR /fluent-bit/etc
 EXPOSE 2020

@@ -103,6 +103,8 @@ def test_final_stage_runs_shipper_like_fluent_bit() -> None:
     assert args["USER"].split(":")[0] not in ("0", "root")
     assert "org.opencontainers.image.version" in args["LABEL"]
     assert len([name for name, _ in instructions() if name == "FROM"]) == 2
+    # `command: ["/fluent-bit/bin/fluent-bit", "-c", ...]` in an existing DaemonSet keeps working.
+    assert any("ln -s /opt/shipper/bin/shipper /fluent-bit/bin/fluent-bit" in value for name, value in steps if name == "RUN")
 
 
 @pytest.mark.parametrize("tool", ["gcc", "build-essential", "pip wheel", "apt-get install"])
