@@ -62,3 +62,51 @@ async def flush_all(output: Output, tag: str, events: list[Any], attempts: int =
             if on_retry is not None:
                 on_retry()
     raise AssertionError(f"still failing after {attempts} flushes")
+
+
+async def read_back(moto: MotoServer, group: str, stream: str) -> list[dict[str, Any]]:
+    async with aws_client(moto, "logs") as logs:
+        events: list[dict[str, Any]] = []
+        token = None
+        for _ in range(100):
+            kwargs = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
+            if token:
+                kwargs["nextToken"] = token
+            page = await logs.get_log_events(**kwargs)
+            events += [{"timestamp": e["timestamp"], "message": e["message"]} for e in page["events"]]
+            if page.get("nextForwardToken") in (None, token):
+                return events
+            token = page["nextForwardToken"]
+    raise AssertionError("too many pages")
+
+
+STREAM = "golden-ds"
+BUCKET = "golden-golden-ds"
+
+
+@pytest.fixture
+async def delivery_stream(moto_server: MotoServer, moto_proxy: RecordingProxy) -> str:
+    async with aws_client(moto_server, "s3") as s3:
+        await s3.create_bucket(Bucket=BUCKET)
+    async with aws_client(moto_server, "firehose") as firehose:
+        await firehose.create_delivery_stream(
+            DeliveryStreamName=STREAM,
+            DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+                "BucketARN": f"arn:aws:s3:::{BUCKET}",
+                "Prefix": "fh/",
+            },
+        )
+    return STREAM
+
+
+async def s3_objects(moto: MotoServer) -> list[bytes]:
+    async with aws_client(moto, "s3") as s3:
+        listing = (await s3.list_objects_v2(Bucket=BUCKET)).get("Contents", [])
+        bodies = []
+        for obj in sorted(listing, key=lambda o: (o["LastModified"], o["Key"])):
+            response = await s3.get_object(Bucket=BUCKET, Key=obj["Key"])
+            async with response["Body"] as stream:
+                bodies.append(await stream.read())
+        return bodies

@@ -10,26 +10,10 @@ import pytest
 
 from shipper.errors import PermanentError
 from shipper.outputs.cloudwatch_batching import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES
-from tests.integration.aws_helpers import aws_client, aws_env, running  # noqa: F401 - fixtures
+from tests.integration.aws_helpers import aws_client, aws_env, read_back, running  # noqa: F401 - fixtures
 from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
 
 HOUR_NS = 3600 * 1_000_000_000
-
-
-async def read_back(moto: MotoServer, group: str, stream: str) -> list[dict[str, Any]]:
-    async with aws_client(moto, "logs") as logs:
-        events: list[dict[str, Any]] = []
-        token = None
-        for _ in range(100):
-            kwargs = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
-            if token:
-                kwargs["nextToken"] = token
-            page = await logs.get_log_events(**kwargs)
-            events += [{"timestamp": e["timestamp"], "message": e["message"]} for e in page["events"]]
-            if page.get("nextForwardToken") in (None, token):
-                return events
-            token = page["nextForwardToken"]
-    raise AssertionError("too many pages")
 
 
 def put_bodies(proxy: RecordingProxy) -> list[dict[str, Any]]:

@@ -7,40 +7,8 @@ import time
 import pytest
 
 from shipper.outputs.firehose_records import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
-from tests.integration.aws_helpers import aws_client, aws_env, flush_all, running  # noqa: F401 - fixtures
+from tests.integration.aws_helpers import aws_env, delivery_stream, flush_all, running, s3_objects  # noqa: F401 - fixtures
 from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
-
-STREAM = "golden-ds"
-BUCKET = "golden-golden-ds"
-
-
-@pytest.fixture
-async def delivery_stream(moto_server: MotoServer, moto_proxy: RecordingProxy) -> str:
-    async with aws_client(moto_server, "s3") as s3:
-        await s3.create_bucket(Bucket=BUCKET)
-    async with aws_client(moto_server, "firehose") as firehose:
-        await firehose.create_delivery_stream(
-            DeliveryStreamName=STREAM,
-            DeliveryStreamType="DirectPut",
-            ExtendedS3DestinationConfiguration={
-                "RoleARN": "arn:aws:iam::123456789012:role/firehose",
-                "BucketARN": f"arn:aws:s3:::{BUCKET}",
-                "Prefix": "fh/",
-            },
-        )
-    return STREAM
-
-
-async def s3_objects(moto: MotoServer) -> list[bytes]:
-    async with aws_client(moto, "s3") as s3:
-        listing = (await s3.list_objects_v2(Bucket=BUCKET)).get("Contents", [])
-        bodies = []
-        for obj in sorted(listing, key=lambda o: (o["LastModified"], o["Key"])):
-            response = await s3.get_object(Bucket=BUCKET, Key=obj["Key"])
-            async with response["Body"] as stream:
-                bodies.append(await stream.read())
-        return bodies
-
 
 def sent_records(proxy: RecordingProxy) -> list[bytes]:
     return [data for call in proxy.calls("PutRecordBatch") for data in call.decoded_data]

@@ -270,23 +270,54 @@ class RecordingProxy:
         return Handler
 
 
+class _Shared:
+    """One moto server + proxy per test process, however many test modules import the fixtures.
+
+    Each module that imports the session fixtures gets its own fixture
+    instance; they share the server through a reference count, and the last
+    one to finish stops it.
+    """
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.server: MotoServer | None = None
+        self.proxy: RecordingProxy | None = None
+
+    def acquire(self) -> tuple[MotoServer, RecordingProxy]:
+        if self.server is None or self.proxy is None:
+            self.server = MotoServer().start()
+            self.proxy = RecordingProxy(self.server.url).start()
+        self.users += 1
+        return self.server, self.proxy
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0 and self.server is not None and self.proxy is not None:
+            self.proxy.stop()
+            self.server.stop()
+            self.server = self.proxy = None
+
+
+_SHARED = _Shared()
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """A moto server for the whole session (start-up and moto's first call are slow)."""
-    server = MotoServer().start()
+    server, _ = _SHARED.acquire()
     try:
         yield server
     finally:
-        server.stop()
+        _SHARED.release()
 
 
 @pytest.fixture(scope="session")
 def moto_proxy_session(moto_server: MotoServer) -> Iterator[RecordingProxy]:
-    proxy = RecordingProxy(moto_server.url).start()
+    _, proxy = _SHARED.acquire()
     try:
         yield proxy
     finally:
-        proxy.stop()
+        _SHARED.release()
 
 
 @pytest.fixture
