@@ -40,6 +40,10 @@ _TRACE_LIMIT = 4000
 
 DROPPED = "fluentbit_output_dropped_records_total"
 ITEM_ERRORS = "shipper_opensearch_item_errors_total"
+#: documents that already existed (409): delivered by an earlier attempt.
+CONFLICTS = "shipper_opensearch_conflicts_total"
+#: distinct reasons remembered by :class:`ReasonLog` before it starts over.
+_REASON_MEMORY = 1000
 
 
 def _buffer_size(text: str) -> int | None:
@@ -58,6 +62,9 @@ class ReasonLog:
 
     def report(self, reason: tuple[str, ...], count: int, message: str) -> None:
         now = time.monotonic()
+        if len(self._last) >= _REASON_MEMORY and reason not in self._last:
+            self._last.clear()
+            self._suppressed.clear()
         last = self._last.get(reason)
         if last is not None and now - last < self._interval:
             self._suppressed[reason] = self._suppressed.get(reason, 0) + count
@@ -277,11 +284,14 @@ class OpenSearchOutput(Output):
             self._trace_error(200, payload, body_of(batch))
             self.count(ITEM_ERRORS, len(outcome.rejected), kind="rejected")
             self.count(DROPPED, len(outcome.rejected))
-            for (index, error_type, reason), count in outcome.reasons.items():
+            for (index, error_type), count in outcome.reasons.items():
                 self.reasons.report(
-                    (index, error_type, reason), count,
-                    f"{count} documents rejected by index {index!r} and dropped: {error_type}: {reason}",
+                    (index, error_type), count,
+                    f"{count} documents rejected by index {index!r} and dropped: {error_type} "
+                    f"(for example: {outcome.examples[(index, error_type)]})",
                 )
+        if outcome.conflicts:
+            self.count(CONFLICTS, outcome.conflicts)
         if outcome.retry:
             self.count(ITEM_ERRORS, len(outcome.retry), kind="retried")
             retry.extend(batch[i].event for i in outcome.retry)

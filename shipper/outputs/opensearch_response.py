@@ -36,8 +36,10 @@ class BulkOutcome:
     conflicts: int = 0
     retry: list[int] = field(default_factory=list)
     rejected: list[int] = field(default_factory=list)
-    #: (index, error type, reason) -> count, for rejected items.
-    reasons: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    #: (index, error type) -> count, for rejected items; reasons often name the
+    #: document (id, value preview), so they are kept as one example per key.
+    reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
+    examples: dict[tuple[str, str], str] = field(default_factory=dict)
     #: status -> count, for retried items.
     retry_statuses: Counter[int] = field(default_factory=Counter)
 
@@ -88,5 +90,7 @@ def parse_bulk_response(payload: bytes, expected_items: int) -> BulkOutcome:
         else:
             outcome.rejected.append(position)
             error_type, reason = _error_parts(result.get("error"))
-            outcome.reasons[(str(result.get("_index", "")), error_type, reason)] += 1
+            key = (str(result.get("_index", "")), error_type)
+            outcome.reasons[key] += 1
+            outcome.examples.setdefault(key, reason)
     return outcome

@@ -84,6 +84,7 @@ async def test_generate_id_makes_a_repeated_flush_idempotent(server: FakeOpenSea
     second = orjson.loads(server.requests[1].body.splitlines()[0])
     assert "_id" in second["create"]
     assert dropped(output) == 0
+    assert output.metrics.value("shipper_opensearch_conflicts_total", name=output.instance_name) == 5
 
 
 async def test_id_key_makes_a_repeated_flush_idempotent(server: FakeOpenSearch) -> None:

@@ -30,9 +30,8 @@ def test_each_status_class() -> None:
     assert outcome.conflicts == 1
     assert outcome.retry == [2, 3]
     assert outcome.rejected == [4, 5]
-    [(index, error_type, reason)] = outcome.reasons
-    assert (index, error_type) == ("logs", "mapper_parsing_exception")
-    assert "number_format_exception" in reason
+    assert outcome.reasons == {("logs", "mapper_parsing_exception"): 2}
+    assert "number_format_exception" in outcome.examples[("logs", "mapper_parsing_exception")]
 
 
 @pytest.mark.parametrize(
