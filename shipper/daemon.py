@@ -100,6 +100,17 @@ class Supervisor:
             log.info("configuration file changed: reloading")
             await self.reload()
 
+    def _start_selflog(self) -> tuple[Engine, asyncio.Task[int]] | None:
+        """Fargate ``flb_log_cw``: a private pipeline shipping our own log to CloudWatch."""
+        fargate = self.pipeline.document.fargate
+        if fargate is None or not fargate.log_to_cloudwatch:
+            return None
+        from shipper.selflog import selflog_pipeline
+
+        engine = Engine(selflog_pipeline(fargate, self.metrics))
+        log.info("flb_log_cw: shipping shipper's own log to CloudWatch group %s", fargate.log_group)
+        return engine, asyncio.create_task(engine.run(), name="selflog")
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -116,6 +127,7 @@ class Supervisor:
                           service["http_listen"], service["http_port"], exc)
                 monitor = None
         watcher = asyncio.create_task(self._watch_files()) if service["hot_reload"] else None
+        selflog = self._start_selflog()
         code = 0
         try:
             while True:
@@ -127,6 +139,9 @@ class Supervisor:
                 self._configure_logging(self.pipeline)
                 log.info("configuration reloaded")
         finally:
+            if selflog is not None:
+                selflog[0].request_shutdown("shipper is stopping")
+                await selflog[1]
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
