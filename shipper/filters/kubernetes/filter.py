@@ -321,7 +321,9 @@ class KubernetesFilter(Filter):
                 if merge is not None and "log" in record:
                     log = record["log"]
                     # plain text (most lines) is refused here, without a call per record
-                    if log.__class__ is str and log[:1] != "{" and log.lstrip()[:1] != "{":
+                    if log.__class__ is str and (first := log[:1]) != "{" and (
+                        not first.isspace() or log.lstrip()[:1] != "{"
+                    ):
                         plain += 1
                     else:
                         merge(record, log, None, ts, stats)

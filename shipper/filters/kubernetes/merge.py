@@ -99,8 +99,8 @@ class Merger:
                 record.pop(self.key, None)
                 record[self.key] = entries
             return ts
-        for k, v in entries.items():
-            if k in record:
-                del record[k]
-            record[k] = v
+        if not record.keys().isdisjoint(entries):
+            for k in entries:  # clashing keys move to the end, as Fluent Bit's serialised duplicates do
+                record.pop(k, None)
+        record.update(entries)
         return ts
