@@ -26,7 +26,7 @@ from prometheus_client.metrics_core import Metric
 
 from shipper import __version__
 from shipper.metrics import Histogram, Metrics
-from shipper.monitoring.views import CANONICAL_NAMES, KINDS, V1_KEYS
+from shipper.monitoring.views import CANONICAL_NAMES, KINDS, V1_KEYS, reload_count
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -69,6 +69,7 @@ HELP = {
     "shipper_tail_long_lines_skipped_total": "Lines longer than Buffer_Max_Size skipped by tail.",
     "shipper_records_dropped_total": "Records dropped, by reason.",
     "shipper_input_paused_total": "Times the input paused for Mem_Buf_Limit (backpressure).",
+    "shipper_reloads_total": "Configuration reloads, by result (applied or rejected).",
     "fluentbit_output_proc_records_total": "Number of processed output records.",
     "fluentbit_output_proc_bytes_total": "Number of processed output bytes.",
     "fluentbit_output_errors_total": "Number of output errors (chunks that failed a flush).",
@@ -182,7 +183,7 @@ def render_v2(
             int(start_time),
             {**host, "version": __version__, "os": platform.system().lower()},
         ),
-        ("fluentbit_hot_reloaded_times", "Number of hot reloads.", metrics.value("fluentbit_hot_reloaded_times"), host),
+        ("fluentbit_hot_reloaded_times", "Number of hot reloads.", reload_count(metrics), host),
     ]
     for name, text, value, labels in process:
         family = families[name] = Metric(name, text, "gauge")

@@ -160,7 +160,7 @@ class MonitoringServer:
 
     async def _reload(self, request: web.Request) -> web.Response:
         if request.method == "GET":
-            return _json({"hot_reload_count": int(self.metrics.value("fluentbit_hot_reloaded_times"))})
+            return _json({"hot_reload_count": views.reload_count(self.metrics)})
         if request.method not in ("POST", "PUT"):
             return web.Response(status=400)
         if self.reload_callback is None:

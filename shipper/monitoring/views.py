@@ -127,6 +127,11 @@ def metrics_json(metrics: Metrics, names: dict[str, list[str]]) -> dict[str, dic
     return body
 
 
+def reload_count(metrics: Metrics) -> int:
+    """Hot reloads applied so far: the supervisor counts ``shipper_reloads_total{result="applied"}``."""
+    return int(metrics.value("shipper_reloads_total", result="applied"))
+
+
 def human_size(nbytes: float) -> str:
     """Fluent Bit's human-readable sizes in ``/api/v1/storage``: ``104b``, ``1.5K``, ``5.0M``."""
     units = ("b", "K", "M", "G", "T", "P")

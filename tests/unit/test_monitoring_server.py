@@ -197,8 +197,7 @@ async def test_reload_calls_the_engine_callback() -> None:
 
     async def reload() -> bool:
         calls.append("reload")
-        if outcome["applied"]:
-            metrics.set("fluentbit_hot_reloaded_times", len(calls))
+        metrics.inc("shipper_reloads_total", result="applied" if outcome["applied"] else "rejected")
         return outcome["applied"]
 
     service = make_context(http_server="on", http_listen="127.0.0.1", http_port="0", hot_reload="on").service
@@ -206,6 +205,8 @@ async def test_reload_calls_the_engine_callback() -> None:
         assert await c.request("POST", "/api/v2/reload") == (200, {"reload": "done", "status": 0})
         assert await c.request("PUT", "/api/v2/reload") == (200, {"reload": "done", "status": 0})
         assert await c.request("GET", "/api/v2/reload") == (200, {"hot_reload_count": 2})
+        families = {f.name: f for f in text_string_to_metric_families((await c.get("/api/v2/metrics/prometheus"))[2])}
+        assert families["fluentbit_hot_reloaded_times"].samples[0].value == 2
         outcome["applied"] = False
         assert await c.request("POST", "/api/v2/reload") == (400, {"reload": "rejected", "status": -3})
         assert (await c.request("DELETE", "/api/v2/reload"))[0] == 400
