@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -120,6 +121,8 @@ class Engine:
             )
             for i in pipeline.inputs
         }
+        #: unacknowledged deliveries in creation order: the first is the oldest.
+        self._live: dict[Delivery, None] = {}
         self._shutdown = asyncio.Event()
         self._abort = asyncio.Event()
         self.context.pipeline = self
@@ -136,7 +139,7 @@ class Engine:
         self.metrics.inc("fluentbit_input_bytes_total", nbytes, name=name)
         held = 0 if state.filesystem else nbytes
         state.buffered += held
-        delivery = Delivery(source, token, held, self._delivered)
+        delivery = self._track(Delivery(source, token, held, self._delivered))
         try:
             for piece_tag, piece in await self._run_chain(tag, events, 0):
                 for runner in self.runners:
@@ -157,7 +160,7 @@ class Engine:
             log.error("%s: cannot write to storage.path (%s); buffering in memory instead", runner.name, exc)
             self.metrics.inc("shipper_storage_write_errors_total", name=runner.name)
             return False
-        runner.submit_stored(chunk, Delivery(None, chunk, 0, self._delivered))
+        runner.submit_stored(chunk, self._track(Delivery(None, chunk, 0, self._delivered)))
         return True
 
     def _replay_storage(self) -> None:
@@ -170,7 +173,7 @@ class Engine:
             if runner is None:
                 log.warning("storage: %s belongs to output %r, which is not configured; left in place", chunk.path, chunk.output)
                 continue
-            runner.submit_stored(chunk, Delivery(None, chunk, 0, self._delivered))
+            runner.submit_stored(chunk, self._track(Delivery(None, chunk, 0, self._delivered)))
             self.metrics.inc("shipper_storage_replayed_chunks_total", name=runner.name)
 
     def reemit(self, tag: str, events: list[Event]) -> None:
@@ -215,7 +218,12 @@ class Engine:
             pieces.extend(await self._run_chain(new_tag, new_events, depth + 1))
         return pieces
 
+    def _track(self, delivery: Delivery) -> Delivery:
+        self._live[delivery] = None
+        return delivery
+
     def _delivered(self, delivery: Delivery) -> None:
+        self._live.pop(delivery, None)
         if isinstance(delivery.token, StoredChunk):
             assert self.store is not None
             self.store.delete(delivery.token)
@@ -231,11 +239,22 @@ class Engine:
             except Exception:
                 log.exception("%s: acknowledge failed", source.instance_name)
 
+    def _update_gauges(self) -> None:
+        """Buffer levels and the age of the oldest unacknowledged chunk, for monitoring."""
+        for source, state in self._inputs.items():
+            self.metrics.set("shipper_input_buffered_bytes", state.buffered, name=source.instance_name)
+        for runner in self.runners:
+            self.metrics.set("shipper_output_pending_batches", runner.backlog, name=runner.name)
+        oldest = next(iter(self._live), None)
+        age = time.monotonic() - oldest.born if oldest is not None else 0.0
+        self.metrics.set("shipper_oldest_unacknowledged_seconds", age)
+
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(self.flush_interval)
             for runner in self.runners:
                 runner.flush_pending()
+            self._update_gauges()
 
     def abort(self) -> None:
         """Stop waiting for outputs: what is in flight is abandoned unacknowledged."""

@@ -222,3 +222,16 @@ def test_backoff_follows_a_seeded_clock_exactly():
         random.Random(3).uniform(1, 4),
         random.Random(3).uniform(1, 8),
     ]
+
+
+async def test_gauges_report_buffered_bytes_and_the_oldest_unacknowledged_chunk():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*"})
+    out.hang = True
+    src.chunks = [("t", ev({"n": 1}), "tok", 123)]
+    p = pipeline([src], [out], grace="0.5")
+    await run(p)
+    m = p.context.metrics
+    assert m.value("shipper_input_buffered_bytes", name=src.instance_name) == 123
+    assert m.value("shipper_oldest_unacknowledged_seconds") > 0
+    assert m.value("shipper_output_pending_batches", name=out.instance_name) == 1
