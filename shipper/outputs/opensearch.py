@@ -242,10 +242,13 @@ class OpenSearchOutput(Output):
         reasons: list[str] = []
         batches = list(split_requests(items, self.max_request_size))
         for position, batch in enumerate(batches):
+            kept = len(retry)
             try:
                 reason = await self._send(batch, retry)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError, BotoCoreError, ClientError) as exc:
-                # Unreachable, or no credentials to sign with: keep this and every unsent batch for the retry.
+                # Unreachable, or no credentials to sign with: retry this whole batch (once, even if
+                # a 413 split had already queued part of it) and every batch not sent yet.
+                del retry[kept:]
                 for rest in batches[position:]:
                     retry.extend(item.event for item in rest)
                 reasons.append(f"{type(exc).__name__}: {exc}")

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 
@@ -303,3 +304,30 @@ async def test_concurrent_flushes_share_the_pool(server: FakeOpenSearch) -> None
         await output.stop()
     assert len(server.all_documents()) == 120
     assert len(server.requests) == 6
+
+
+async def test_an_outage_during_a_413_split_retries_each_record_once() -> None:
+    async with FakeOpenSearch(max_content_length=3000) as server:
+        output = await started(server)
+        batch = [(DAY1, {"msg": "x" * 300, "n": i}) for i in range(12)]
+        server.fail_items(429, times=1)
+        assert output.transport is not None
+        post = output.transport.post
+        calls = 0
+
+        async def post_then_vanish(body: bytes) -> tuple[int, bytes]:
+            nonlocal calls
+            calls += 1
+            if calls > 2:  # 413, first half (one item refused), then the second half fails
+                raise aiohttp.ClientConnectionError("cluster went away")
+            return await post(body)
+
+        output.transport.post = post_then_vanish  # type: ignore[method-assign]
+        try:
+            with pytest.raises(RetryableError) as info:
+                await output.flush("t", batch)
+        finally:
+            await output.stop()
+    retried = [r["n"] for _, r in info.value.events or []]
+    assert len(retried) == len(set(retried)), "no record is queued twice"
+    assert set(retried) | {d["n"] for d in server.all_documents()} == set(range(12))
