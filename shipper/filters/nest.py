@@ -12,19 +12,12 @@ filter).  On a clash with an existing key the moved value wins, at the end.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option
 from shipper.plugin import Filter
 from shipper.registry import register
-
-
-def _wildcard(patterns: list[str]) -> Callable[[str], bool]:
-    exact = frozenset(p for p in patterns if not p.endswith("*"))
-    prefixes = tuple(p[:-1] for p in patterns if p.endswith("*"))
-    return lambda key: key in exact or key.startswith(prefixes)
 
 
 @register
@@ -56,31 +49,43 @@ class NestFilter(Filter):
         if self.operation == "nest":
             if not settings["wildcard"] or not settings.get("nest_under"):
                 raise ConfigError("nest: Operation nest needs Wildcard and Nest_under", settings.location)
-            self.matches = _wildcard(settings["wildcard"])
+            patterns = settings["wildcard"]
+            self.exact = frozenset(p for p in patterns if not p.endswith("*"))
+            self.prefixes = tuple(p[:-1] for p in patterns if p.endswith("*"))
             self.under: str = settings["nest_under"]
         else:
             if not settings.get("nested_under"):
                 raise ConfigError("nest: Operation lift needs Nested_under", settings.location)
             self.under = settings["nested_under"]
 
-    def _nest(self, record: dict[str, Any]) -> dict[str, Any]:
-        matches, rename, under = self.matches, self.rename, self.under
-        moved = {rename(k): v for k, v in record.items() if matches(k)}
-        if not moved:
-            return record
-        out = {k: v for k, v in record.items() if k != under and not matches(k)}
-        out[under] = moved
-        return out
+    def _nest(self, events: list[Event]) -> None:
+        exact, prefixes, under, rename = self.exact, self.prefixes, self.under, self.rename
+        for _, record in events:
+            moved = {k: v for k, v in record.items() if k in exact or k.startswith(prefixes)}
+            if not moved:
+                continue
+            for key in moved:
+                del record[key]
+            record.pop(under, None)
+            record[under] = {rename(k): v for k, v in moved.items()} if self.renames else moved
 
-    def _lift(self, record: dict[str, Any]) -> dict[str, Any]:
-        inner = record.get(self.under)
-        if not isinstance(inner, dict):
-            return record
-        lifted = {self.rename(k): v for k, v in inner.items()} if self.renames else inner
-        out = {k: v for k, v in record.items() if k != self.under and k not in lifted}
-        out.update(lifted)
-        return out
+    def _lift(self, events: list[Event]) -> None:
+        under, rename, renames = self.under, self.rename, self.renames
+        for _, record in events:
+            inner = record.get(under)
+            if not isinstance(inner, dict):
+                continue
+            del record[under]
+            for key, value in inner.items():
+                if renames:
+                    key = rename(key)
+                record.pop(key, None)
+                record[key] = value
 
     async def process(self, tag: str, events: list[Event]) -> list[Event]:
-        change = self._nest if self.operation == "nest" else self._lift
-        return [(ts, change(record)) for ts, record in events]
+        """Records are changed in place: deleting keys keeps the others' order."""
+        if self.operation == "nest":
+            self._nest(events)
+        else:
+            self._lift(events)
+        return events

@@ -65,24 +65,19 @@ class RecordModifierFilter(Filter):
         return _VARIABLE.sub(variable, value)
 
     async def process(self, tag: str, events: list[Event]) -> list[Event]:
+        """Records are changed in place: deleting keys keeps the others' order."""
         fields, remove, allow, uuid_key = self.fields, self.remove, self.allow, self.uuid_key
-        if remove or allow is not None:
-            drop = remove | fields.keys()
+        for _, record in events:
             if allow is not None:
-                events = [
-                    (ts, {k: v for k, v in record.items() if k in allow and k not in drop}) for ts, record in events
-                ]
-            else:
-                events = [(ts, {k: v for k, v in record.items() if k not in drop}) for ts, record in events]
-            for _, record in events:
-                record.update(fields)
-        elif fields:
-            for _, record in events:
-                for key, value in fields.items():
+                for key in [k for k in record if k not in allow]:
+                    del record[key]
+            if remove:
+                for key in remove:
                     record.pop(key, None)
-                    record[key] = value
-        if uuid_key:
-            for _, record in events:
+            for key, value in fields.items():
+                record.pop(key, None)
+                record[key] = value
+            if uuid_key:
                 record.pop(uuid_key, None)
                 record[uuid_key] = str(uuid.uuid4())
         return events

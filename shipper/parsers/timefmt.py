@@ -66,6 +66,7 @@ _DIRECTIVES: dict[str, tuple[str, str | None]] = {
 _COMPOSITE = {"T": "%H:%M:%S", "D": "%m/%d/%y", "F": "%Y-%m-%d", "R": "%H:%M", "r": "%I:%M:%S %p"}
 _POW10 = tuple(10 ** (9 - n) for n in range(10))
 _CACHE_LIMIT = 4096
+_UNCAPTURE = re.compile(r"\((?!\?)")
 
 
 def parse_offset(text: str) -> int:
@@ -90,6 +91,7 @@ class TimeFormat:
         self.offset = offset
         self.system_timezone = system_timezone
         pattern: list[str] = []
+        fast: list[str] = []
         fields: list[str] = []
         expanded = _expand(fmt)
         i = 0
@@ -107,42 +109,71 @@ class TimeFormat:
                         raise ConfigError(f"Time_Format {fmt!r}: %{directive} given twice")
                     fields.append(name)
                 pattern.append(regex)
+                uncaptured = _UNCAPTURE.sub("(?:", regex)
+                fast.append(f")({uncaptured})(" if name == "fraction" else uncaptured)
                 i += 2
-            elif char.isspace():
-                pattern.append(r"\s*")
-                i += 1
             else:
-                pattern.append(re.escape(char))
+                literal = r"\s*" if char.isspace() else re.escape(char)
+                pattern.append(literal)
+                fast.append(literal)
                 i += 1
         self._regex = re.compile("".join(pattern))
         self._fields = fields
-        self._fraction_group = fields.index("fraction") + 1 if "fraction" in fields else 0
-        self._has_year = "year" in fields or "year2" in fields or "epoch" in fields
+        self._has_fraction = "fraction" in fields
+        # Hot path: one match with only (before fraction)(fraction)(after) captured;
+        # the date/second part is looked up in the cache, the full regex runs on a miss.
+        self._fast = re.compile("(" + "".join(fast) + ")" if self._has_fraction else "".join(fast)).match
         self._cache: dict[str, int | None] = {}
+        # The fraction's start is unambiguous only after a literal (".%L", ",%L").
+        fraction_at = expanded.find("%L")
+        self._split_safe = fraction_at > 0 and expanded[fraction_at - 1] not in "%0123456789" and (
+            fraction_at < 2 or expanded[fraction_at - 2] != "%"
+        )
+        self._prefix_len = 0
+        self._tail = ""
+        self._prefix_cache: dict[str, int] = {}
 
     def parse(self, text: str) -> int | None:
         """Epoch nanoseconds of ``text``, or None when it does not fit the format."""
-        match = self._regex.match(text)
+        size = self._prefix_len
+        if size:
+            # Fastest path: same date/second prefix and same text after the fraction
+            # as a previous time, so only the fraction digits are new.
+            rest = text[size:]
+            tail = self._tail
+            fraction = rest[: len(rest) - len(tail)]
+            if 0 < len(fraction) <= 9 and rest.endswith(tail) and fraction.isdigit() and fraction.isascii():
+                seconds = self._prefix_cache.get(text[:size])
+                if seconds is not None:
+                    return seconds * 1_000_000_000 + int(fraction) * _POW10[len(fraction)]
+        match = self._fast(text)
         if match is None:
             return None
-        group = self._fraction_group
-        if group:
-            start, end = match.span(group)
-            key = text[:start] + text[end : match.end()]
+        if self._has_fraction:
+            before, fraction, after = match.groups()
+            key = before + after
         else:
             key = match.group()
         seconds = self._cache.get(key, False)
         if seconds is False:
-            seconds = self._seconds(match)
+            seconds = self._seconds(self._regex.match(text))  # type: ignore[arg-type]
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = seconds
         if seconds is None:
             return None
-        if group:
-            fraction = match.group(group)
-            return seconds * 1_000_000_000 + int(fraction) * _POW10[len(fraction)]
-        return seconds * 1_000_000_000
+        if not self._has_fraction:
+            return seconds * 1_000_000_000
+        if self._split_safe:
+            self._learn(before, text[len(before) + len(fraction) :], seconds)
+        return seconds * 1_000_000_000 + int(fraction) * _POW10[len(fraction)]
+
+    def _learn(self, before: str, tail: str, seconds: int) -> None:
+        """Remember a prefix for the fastest path (reset when the prefix length or tail changes)."""
+        if len(before) != self._prefix_len or tail != self._tail or len(self._prefix_cache) >= _CACHE_LIMIT:
+            self._prefix_cache.clear()
+            self._prefix_len, self._tail = len(before), tail
+        self._prefix_cache[before] = seconds
 
     def _seconds(self, match: re.Match[str]) -> int | None:
         """Epoch seconds of the matched date/second part (None when out of range)."""

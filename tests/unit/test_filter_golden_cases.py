@@ -9,8 +9,8 @@ checks what this module owns: parser output and filter semantics, per tag.
 
 from __future__ import annotations
 
+import glob
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -86,7 +86,7 @@ async def test_golden_case(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None
     out: dict[str, list] = {}
     for source in document.inputs:
         tail_parser = parsers.get(source.get("parser") or "")
-        paths = sorted(Path(p) for p in __import__("glob").glob(source.get("path")))
+        paths = sorted(Path(p) for p in glob.glob(source.get("path")))
         for path in paths:
             events = []
             for line in path.read_text().split("\n")[:-1]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shipper.errors import ConfigError
+from shipper.errors import ConfigError, Location
 from shipper.filters.throttle import ThrottleFilter
 from shipper.options import Property, resolve
-from shipper.errors import Location
 from tests.factory import make_context
 
 
