@@ -185,7 +185,7 @@ async def test_kubelet_mode_reads_one_pod_list_for_all_pods(tls_files: TlsFiles,
             await plugin.stop()
     assert [out[0][1]["kubernetes"]["pod_name"] for out in outs] == ["web-1", "web-2", "web-3"]
     assert all("pod_id" in out[0][1]["kubernetes"] for out in outs)
-    assert "kubernetes" not in missing[0][1]
+    assert "pod_id" not in missing[0][1].get("kubernetes", {})  # tag fields until the list is re-read
     assert kubelet.count("/pods") == 1 and len(kubelet.requests) == 1
 
 
@@ -239,3 +239,24 @@ async def test_cache_use_docker_id(api: KubeApiServer, token_file: Path, use_doc
         await plugin.stop()
     assert api.count("/pods/web-1") == requests
     assert out[0][1]["kubernetes"]["docker_id"] == "cd" * 32
+
+
+async def test_kubelet_list_is_read_again_for_a_new_pod(tls_files: TlsFiles, token_file: Path) -> None:
+    async with KubeApiServer(tokens={TOKEN}, tls=tls_files) as kubelet:
+        kubelet.add_pod(make_pod("shop", "web-1", {"nginx": "nginx:1"}))
+        plugin = await started({
+            "use_kubelet": "on", "kubelet_host": "127.0.0.1", "kubelet_port": str(kubelet.port),
+            "kube_ca_file": str(tls_files.ca_file), "kube_token_file": str(token_file),
+        })
+        try:
+            await plugin.process(tag("web-1"), chunk(1))
+            kubelet.add_pod(make_pod("shop", "web-2", {"nginx": "nginx:1"}))  # scheduled later
+            for _ in range(60):  # within a second of the last list the lookup backs off, then re-reads
+                out = await plugin.process(tag("web-2"), chunk(1))
+                if "pod_id" in out[0][1]["kubernetes"]:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await plugin.stop()
+    assert "pod_id" in out[0][1]["kubernetes"]
+    assert kubelet.count("/pods") == 2

@@ -8,9 +8,11 @@ the decoded JSON object, or raises :class:`NotFound` (a 404, or no file) or
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,12 +20,12 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
-from shipper.filters.kubernetes.cache import MetaCache, NotFound, Unavailable
+from shipper.filters.kubernetes.cache import NotFound, Unavailable
 from shipper.filters.kubernetes.podmeta import find_in_pod_list
 from shipper.filters.kubernetes.token import BearerToken
 
-#: how long one kubelet ``/pods`` answer serves lookups of pods not cached yet.
-KUBELET_LIST_TTL = 5.0
+#: a pod missing from the kubelet's ``/pods`` list re-reads it at most this often (seconds).
+KUBELET_RELIST_INTERVAL = 1.0
 
 
 class MetaSource(Protocol):
@@ -166,16 +168,40 @@ class ApiServerSource:
 
 
 class KubeletSource:
-    """Pods from the node's kubelet ``GET /pods`` (one list serves every pod); namespaces from the API."""
+    """Pods from the node's kubelet ``GET /pods`` (one list serves every pod); namespaces from the API.
+
+    The list is kept until a pod is missing from it; then it is read again
+    (one request shared by every waiting lookup, at most once a second).  A
+    pod missing from a list read after the question was asked does not exist.
+    """
 
     def __init__(self, kubelet: HttpJson, api: ApiServerSource) -> None:
         self.kubelet = kubelet
         self.api = api
-        self._list: MetaCache[str] = MetaCache(lambda _: kubelet.get("/pods"), ttl=KUBELET_LIST_TTL)
+        self._list: dict[str, Any] | None = None
+        self._listed_at = float("-inf")
+        self._listing: asyncio.Task[dict[str, Any]] | None = None
+
+    async def _pod_list(self, refresh: bool) -> dict[str, Any]:
+        if self._list is not None and not refresh:
+            return self._list
+        if self._listing is None:
+            self._listing = asyncio.get_running_loop().create_task(self.kubelet.get("/pods"))
+            self._listing.add_done_callback(self._listed)
+        return await asyncio.shield(self._listing)
+
+    def _listed(self, task: asyncio.Task[dict[str, Any]]) -> None:
+        self._listing = None
+        if not task.cancelled() and task.exception() is None:
+            self._list, self._listed_at = task.result(), time.monotonic()
 
     async def pod(self, namespace: str, name: str) -> dict[str, Any]:
-        pods = await self._list.get("pods", wait=self.kubelet.timeout.total or 30.0)
-        item = find_in_pod_list(pods, namespace, name)
+        asked_at = time.monotonic()
+        item = find_in_pod_list(await self._pod_list(refresh=self._list is None), namespace, name)
+        if item is None and self._listed_at < asked_at:  # the list predates the question
+            if asked_at - self._listed_at < KUBELET_RELIST_INTERVAL:
+                raise Unavailable(f"pod {namespace}/{name} is not in the kubelet's /pods list yet")
+            item = find_in_pod_list(await self._pod_list(refresh=True), namespace, name)
         if item is None:
             raise NotFound(f"pod {namespace}/{name} is not in the kubelet's /pods list")
         return item
@@ -184,7 +210,9 @@ class KubeletSource:
         return await self.api.namespace(name)
 
     async def close(self) -> None:
-        await self._list.close()
+        if self._listing is not None:
+            self._listing.cancel()
+            await asyncio.gather(self._listing, return_exceptions=True)
         await self.kubelet.close()
         await self.api.close()
 
