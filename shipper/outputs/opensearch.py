@@ -178,13 +178,12 @@ class OpenSearchOutput(Output):
         external_id = settings.get("aws_external_id")
         if external_id is not None and not 2 <= len(external_id) <= 1224:
             raise ConfigError("AWS_External_ID must be 2 to 1224 characters", settings.where("aws_external_id"))
-        sts = settings.get("aws_sts_endpoint")
         return AwsSettings(
             region=settings["aws_region"],
             profile=settings.get("aws_profile") or None,
             role_arn=settings.get("aws_role_arn") or None,
             external_id=external_id,
-            sts_endpoint=sts if not sts or "://" in sts else f"https://{sts}",
+            sts_endpoint=settings.get("aws_sts_endpoint") or None,
             connect_timeout=settings["net.connect_timeout"],
             read_timeout=settings["net.read_timeout"],
             verify=settings.get("tls.ca_file") or settings["tls.verify"],

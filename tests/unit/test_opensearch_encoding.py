@@ -117,3 +117,16 @@ def test_option_validation() -> None:
     with pytest.raises(ConfigError):
         make_plugin("output", "opensearch", {"buffer_size": "lots"})
     assert make_plugin("output", "opensearch", {"buffer_size": "false"}) is not None
+
+
+def test_aws_options_reach_the_shared_aws_settings() -> None:
+    output = make_plugin("output", "opensearch", {
+        "aws_auth": "on", "aws_region": "eu-west-1", "aws_role_arn": "arn:aws:iam::123456789012:role/logs",
+        "aws_external_id": "ext-42", "aws_sts_endpoint": "sts.eu-west-1.amazonaws.com", "aws_profile": "prod",
+    })
+    aws = output.signer_settings
+    assert aws is not None
+    assert (aws.region, aws.role_arn, aws.external_id, aws.profile) == (
+        "eu-west-1", "arn:aws:iam::123456789012:role/logs", "ext-42", "prod")
+    assert aws.sts_endpoint_url() == "https://sts.eu-west-1.amazonaws.com"
+    assert make_plugin("output", "opensearch", {}).signer_settings is None
