@@ -28,8 +28,8 @@ import orjson
 import xxhash
 
 from shipper import jsonfmt
-from shipper.events import Event, Record
 from shipper.accessor import compile_accessor
+from shipper.events import Event, Record
 from shipper.outputs.opensearch_index import IndexNamer, SecondCache
 
 WRITE_OPERATIONS = ("create", "index", "update", "upsert")
