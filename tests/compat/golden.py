@@ -80,11 +80,6 @@ class GoldenCase:
         return self.peer in (Peer.OPENSEARCH, Peer.AWS)
 
     @property
-    def exits_on_eof(self) -> bool:
-        """Every tail has Exit_On_Eof except case 11, which must be stopped after idling."""
-        return re.search(r"(?im)^\s*exit_on_eof\s+(on|true|yes)\s*$", self.config_text) is not None
-
-    @property
     def config_text(self) -> str:
         return (self.path / "fluent-bit.conf").read_text()
 

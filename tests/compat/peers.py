@@ -84,6 +84,7 @@ class AwsPeer:
         self._lock = threading.Lock()
         self._moto: Any = None
         self._proxy: Any = None
+        self._clients: dict[str, Any] = {}
 
     def _ensure_started(self) -> None:
         if self._moto is not None:
@@ -95,11 +96,14 @@ class AwsPeer:
         self._client("firehose").list_delivery_streams()
 
     def _client(self, service: str) -> Any:
-        import boto3
+        """A boto3 client straight to moto (not through the proxy, so read-backs are not recorded)."""
+        if service not in self._clients:
+            import boto3
 
-        return boto3.client(
-            service, region_name=REGION, endpoint_url=self._moto.url, aws_access_key_id="golden", aws_secret_access_key="golden"
-        )
+            self._clients[service] = boto3.client(
+                service, region_name=REGION, endpoint_url=self._moto.url, aws_access_key_id="golden", aws_secret_access_key="golden"
+            )
+        return self._clients[service]
 
     def warm_up(self) -> None:
         """Start moto early (it takes seconds) so the AWS cases do not wait for it."""
@@ -196,7 +200,7 @@ class Peers:
             with self.aws.session(case) as run:
                 yield run
         elif case.peer is Peer.KUBE:
-            with self._kube(case) as run:
+            with self._kube(case, input_dir) as run:
                 yield run
         elif case.peer is Peer.OPENSEARCH:
             with self._opensearch() as run:
@@ -205,16 +209,25 @@ class Peers:
             yield PeerRun()
 
     @contextmanager
-    def _kube(self, case: GoldenCase) -> Iterator[PeerRun]:
-        _server_module("kube_api")
-        raise PeerUnavailable("kube_api adapter not written yet")
-        yield PeerRun()  # pragma: no cover
+    def _kube(self, case: GoldenCase, input_dir: Path) -> Iterator[PeerRun]:
+        """The case's pods on a fake API server that wants the case's bearer token."""
+        module = _server_module("kube_api")
+        token = (input_dir / "kube-token").read_text().strip()
+        with module.KubeApiServer(pods_dir=case.path / "pods", tokens={token}).in_thread() as api:
+            yield PeerRun(env={"GOLDEN_KUBE_URL": api.url})
 
     @contextmanager
     def _opensearch(self) -> Iterator[PeerRun]:
-        _server_module("opensearch")
-        raise PeerUnavailable("opensearch adapter not written yet")
-        yield PeerRun()  # pragma: no cover
+        """A fresh ``_bulk`` endpoint whose request bodies are the observation."""
+        module = _server_module("opensearch")
+        server = module.FakeOpenSearch()
+        self.loop.run(server.start())
+        run = PeerRun(env={"GOLDEN_OPENSEARCH_HOST": "127.0.0.1", "GOLDEN_OPENSEARCH_PORT": str(server.port)})
+        try:
+            yield run
+            run.observed.bulk_bodies = list(server.bulk_bodies)
+        finally:
+            self.loop.run(server.stop())
 
     def stop(self) -> None:
         self.aws.stop()
