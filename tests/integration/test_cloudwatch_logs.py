@@ -196,3 +196,20 @@ async def test_emf_header_and_user_agent(moto_proxy: RecordingProxy) -> None:
     headers = {k.lower(): v for k, v in put.headers.items()}
     assert headers["x-amzn-logs-format"] == "json/emf"
     assert "team/blue" in headers["user-agent"]
+
+
+async def test_rejected_log_events_info_is_counted(moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on") as out:
+        moto_proxy.reply("PutLogEvents", {"rejectedLogEventsInfo": {"tooOldLogEventEndIndex": 1, "tooNewLogEventStartIndex": 4}})
+        await out.flush("t", [(now + i, {"i": i}) for i in range(5)])
+        rejected = out.metrics.value("shipper_cloudwatch_rejected_events_total", name=out.instance_name)
+        dropped = out.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name)
+    assert rejected == dropped == 3  # events 0-1 too old, 4 too new
+
+
+async def test_group_class_is_applied_to_created_groups(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="ia", log_stream_name="s", auto_create_group="on",
+                       log_group_class="infrequent_access") as out:
+        await out.flush("t", [(time.time_ns(), {"a": 1})])
+    assert moto_proxy.calls("CreateLogGroup")[0].body == {"logGroupName": "ia", "logGroupClass": "INFREQUENT_ACCESS"}

@@ -13,6 +13,8 @@ and the JSON body, plus ``decoded_data`` for Firehose records, like the golden
 
 - ``fail(target, status, code, times)`` answers the next ``times`` calls of
   ``target`` with an AWS JSON error (throttling, 500, access denied...);
+- ``reply(target, body, status, times)`` answers with a canned body instead
+  (e.g. a PutLogEvents ``rejectedLogEventsInfo``);
 - ``fail_firehose_records(indexes, times)`` forwards a PutRecordBatch without the
   records at ``indexes`` and reports exactly those as failed (``FailedPutCount``),
   as the real service does on partial failure.
@@ -122,6 +124,8 @@ class _Fault:
     code: str = ""
     message: str = ""
     failed_indexes: frozenset[int] = frozenset()
+    #: a canned answer instead of an error (``reply``).
+    body: dict[str, Any] | None = None
 
 
 class RecordingProxy:
@@ -172,6 +176,11 @@ class RecordingProxy:
         """Answer the next ``times`` calls of a target with an AWS JSON error."""
         with self._lock:
             self._faults.append(_Fault(target_suffix, times, status, code, message))
+
+    def reply(self, target_suffix: str, body: dict[str, Any], status: int = 200, times: int = 1) -> None:
+        """Answer the next ``times`` calls of a target with ``body`` without forwarding them to moto."""
+        with self._lock:
+            self._faults.append(_Fault(target_suffix, times, status, body=body))
 
     def fail_firehose_records(self, indexes: set[int], times: int = 1) -> None:
         """Drop the records at ``indexes`` of the next PutRecordBatch calls and report them failed."""
@@ -236,8 +245,8 @@ class RecordingProxy:
                 fault = proxy._take_fault(target)
                 if fault is not None and fault.status:
                     captured.status = fault.status
-                    error = {"__type": fault.code, "message": fault.message}
-                    return fault.status, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(error).encode()
+                    answer = fault.body if fault.body is not None else {"__type": fault.code, "message": fault.message}
+                    return fault.status, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(answer).encode()
                 if fault is not None and fault.failed_indexes:
                     return self._partial_firehose(captured, headers, parsed, fault.failed_indexes)
                 status, out_headers, out_body = proxy._forward(self.command, self.path, headers, body)
