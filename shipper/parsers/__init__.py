@@ -92,6 +92,10 @@ def build_parser(section: Section, errors: list[ConfigError]) -> Parser | None:
                 return RegexParser(name, settings["regex"], **common)
             except RegexError as exc:
                 raise ConfigError(f"Regex: {exc}", settings.where("regex")) from None
+        if fmt == "json" and common["types"]:
+            # Fluent Bit casts only regex, logfmt and ltsv captures; JSON values keep their JSON types.
+            log.warning("%s: Types does not apply to Format json (as in Fluent Bit); ignored", what)
+            common["types"] = None
         if fmt == "logfmt":
             return LogfmtParser(name, no_bare_keys=settings["logfmt_no_bare_keys"], **common)
         return {"json": JsonParser, "ltsv": LtsvParser}[fmt](name, **common)

@@ -271,3 +271,7 @@ def test_first_definition_of_a_name_wins() -> None:
 
 def test_parse_lines_batch() -> None:
     assert parser(format="json").parse_lines(['{"a":1}', "x"]) == [(None, {"a": 1}), None]
+
+
+def test_types_do_not_apply_to_json_as_in_fluent_bit() -> None:
+    assert parser(format="json", types="n:integer").parse('{"n":"12"}') == (None, {"n": "12"})
