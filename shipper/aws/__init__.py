@@ -6,8 +6,9 @@ API
     Frozen dataclass: ``region``, ``endpoint`` (a URL, or a host used with ``port``), ``port``,
     ``profile``, ``role_arn``, ``external_id``, ``sts_endpoint``, ``connect_timeout``,
     ``read_timeout``, ``tls`` (None = pick), ``verify`` (bool or CA bundle path),
-    ``user_agent_extra``, ``max_connections``.  ``AwsSettings.from_settings(settings)`` reads
-    :data:`AWS_OPTIONS` + ``net.connect_timeout`` + ``tls``/``tls.verify``/``tls.ca_file`` of an
+    ``user_agent_extra``, ``max_connections``, ``keepalive``, ``keepalive_idle``.
+    ``AwsSettings.from_settings(settings)`` reads :data:`AWS_OPTIONS` + ``net.connect_timeout``,
+    ``net.keepalive*`` + ``tls``/``tls.verify``/``tls.ca_file`` of an
     output whose option table includes them; other outputs construct it directly.
     ``endpoint_url(endpoint, port, tls)`` turns Fluent Bit's ``endpoint``/``port`` into a URL.
 
@@ -28,6 +29,14 @@ API
     429, timeouts, connection errors, expired/missing credentials) or
     :class:`~shipper.errors.PermanentError` (validation, access denied, other 4xx).
     ``error_code(exc)`` gives the AWS error code of a ClientError.
+
+``install(client)`` / ``await call_with_body(client, op, body, placeholder, headers)`` (:mod:`shipper.aws.rawbody`)
+    Send a JSON body encoded by us (orjson, per batch) through botocore's signing and error
+    parsing, skipping its per-field validation and serialisation.
+
+``FlushOutcome`` (:mod:`shipper.aws.outcome`)
+    Collects failed requests of one flush (``failed(exc, what, events)``) and ``settle(total,
+    on_dropped)`` raises ``RetryableError(events=<only those to retry>)`` or ``PermanentError``.
 """
 
 from shipper.aws.errors import classify, describe, error_code, is_retryable

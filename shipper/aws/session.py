@@ -57,6 +57,7 @@ def client_config(aws: AwsSettings) -> AioConfig:
         retries={"total_max_attempts": 1, "mode": "standard"},
         max_pool_connections=aws.max_connections,
         user_agent_extra=agent,
+        connector_args={"keepalive_timeout": aws.keepalive_idle, "force_close": not aws.keepalive},
     )
 
 

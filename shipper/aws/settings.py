@@ -52,6 +52,9 @@ class AwsSettings:
     user_agent_extra: str | None = None
     #: size of the HTTP connection pool (bounded concurrency per output).
     max_connections: int = 10
+    #: reuse connections (``net.keepalive``), closing idle ones after ``keepalive_idle`` seconds.
+    keepalive: bool = True
+    keepalive_idle: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings, user_agent_extra: str | None = None, max_connections: int = 10) -> AwsSettings:
@@ -69,6 +72,8 @@ class AwsSettings:
             sts_endpoint=settings.get("sts_endpoint") or None,
             connect_timeout=settings.get("net.connect_timeout", 10.0),
             read_timeout=settings.get("net.read_timeout", 30.0),
+            keepalive=settings.get("net.keepalive", True),
+            keepalive_idle=settings.get("net.keepalive_idle_timeout", 30.0),
             tls=settings["tls"] if settings.is_set("tls") else None,
             verify=verify,
             user_agent_extra=user_agent_extra,

@@ -42,7 +42,7 @@ from shipper.registry import register
 RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
-#: streams sent to at the same time by one flush.
+#: streams sent to at the same time, per worker (the connection pool is sized to match).
 MAX_PARALLEL_STREAMS = 8
 _GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _PLACEHOLDER = {"logEvents": [{"timestamp": 0, "message": "-"}]}
@@ -135,7 +135,7 @@ class CloudWatchLogs(Output):
     async def start(self) -> None:
         self.client = AwsClient("logs", self.aws)
         install(await self.client.open())
-        self._parallel = asyncio.Semaphore(MAX_PARALLEL_STREAMS)
+        self._parallel = asyncio.Semaphore(self.aws.max_connections)
 
     async def stop(self) -> None:
         if self.client is not None:
