@@ -182,7 +182,7 @@ class Template:
     def _join(self, record: dict[str, Any], tag: str, captures: Any, strict: bool) -> str | None:
         out = []
         for part in self.parts:
-            if type(part) is str:
+            if isinstance(part, str):
                 out.append(part)
                 continue
             value = part(record, tag, captures)

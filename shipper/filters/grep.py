@@ -21,9 +21,9 @@ from typing import Any
 from shipper.accessor import MISSING, compile_accessor, string_search
 from shipper.errors import ConfigError
 from shipper.events import Event
-from shipper.options import Option
+from shipper.options import Option, Settings
 from shipper.parsers.onigmo import RegexError, compile_onigmo
-from shipper.plugin import Filter
+from shipper.plugin import Context, Filter
 from shipper.registry import register
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -66,7 +66,7 @@ class GrepFilter(Filter):
         Option("logical_op", default="legacy", choices=("legacy", "and", "or"), help="how several rules combine"),
     )
 
-    def __init__(self, settings, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         rules: list[tuple[bool, Predicate]] = []
         for prop in settings.ordered(("regex", "exclude")):

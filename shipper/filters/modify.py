@@ -33,9 +33,9 @@ from typing import Any
 from shipper.accessor import MISSING, compile_accessor, split_words, string_search
 from shipper.errors import ConfigError
 from shipper.events import Event
-from shipper.options import Option, Property
+from shipper.options import Option, Property, Settings
 from shipper.parsers.onigmo import RegexError, compile_onigmo
-from shipper.plugin import Filter
+from shipper.plugin import Context, Filter
 from shipper.registry import register
 
 Record = dict[str, Any]
@@ -230,7 +230,7 @@ class ModifyFilter(Filter):
         Option("condition", repeatable=True, help="CONDITION_KIND ARGS: apply the rules only when all hold"),
     )
 
-    def __init__(self, settings, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         self.ops: list[Op] = []
         self.in_place = True

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from shipper.errors import ConfigError
 from shipper.events import Event
-from shipper.options import Option
-from shipper.plugin import Filter
+from shipper.options import Option, Settings
+from shipper.plugin import Context, Filter
 from shipper.registry import register
 
 
@@ -33,7 +33,7 @@ class NestFilter(Filter):
         Option("remove_prefix", help="prefix removed from moved keys"),
     )
 
-    def __init__(self, settings, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         self.operation = settings["operation"].lower()
         add, remove = settings.get("add_prefix"), settings.get("remove_prefix")

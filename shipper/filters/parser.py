@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from shipper.errors import ConfigError
 from shipper.events import Event
-from shipper.options import Option, suggest
-from shipper.plugin import Filter
+from shipper.options import Option, Settings, suggest
+from shipper.plugin import Context, Filter
 from shipper.registry import register
 
 
@@ -31,7 +31,7 @@ class ParserFilter(Filter):
         Option("unescape_key", "bool", default="off", help="accepted for compatibility (deprecated in Fluent Bit)"),
     )
 
-    def __init__(self, settings, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         names = settings["parser"]
         if not names:

@@ -17,8 +17,8 @@ import uuid
 from shipper.accessor import split_words
 from shipper.errors import ConfigError
 from shipper.events import Event
-from shipper.options import Option
-from shipper.plugin import Filter
+from shipper.options import Option, Settings
+from shipper.plugin import Context, Filter
 from shipper.registry import register
 
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
@@ -36,7 +36,7 @@ class RecordModifierFilter(Filter):
         Option("uuid_key", help="add a random UUID under this key"),
     )
 
-    def __init__(self, settings, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         self.fields: dict[str, str] = {}
         for prop in settings.ordered(("record",)):

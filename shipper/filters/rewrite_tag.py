@@ -25,9 +25,9 @@ from typing import Any
 from shipper.accessor import Template, compile_accessor, compile_template, split_words
 from shipper.errors import ConfigError
 from shipper.events import Event
-from shipper.options import Option, parse_bool
+from shipper.options import Option, Settings, parse_bool
 from shipper.parsers.onigmo import RegexError, compile_onigmo
-from shipper.plugin import Filter
+from shipper.plugin import Context, Filter
 from shipper.registry import register
 
 
@@ -71,7 +71,7 @@ class RewriteTagFilter(Filter):
         Option("emitter_mem_buf_limit", "size", default="10M", help="memory limit of re-emitted data"),
     )
 
-    def __init__(self, settings, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         self.rules: list[Rule] = []
         for prop in settings.ordered(("rule",)):

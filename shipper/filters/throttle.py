@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from shipper.errors import ConfigError
 from shipper.events import Event
-from shipper.options import Option
-from shipper.plugin import Filter
+from shipper.options import Option, Settings
+from shipper.plugin import Context, Filter
 from shipper.registry import register
 
 
@@ -32,7 +32,7 @@ class ThrottleFilter(Filter):
         Option("print_status", "bool", default="off", help="log the window status every interval"),
     )
 
-    def __init__(self, settings, context, clock: Callable[[], float] = time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(settings, context)
         self.rate: int = settings["rate"]
         self.window: int = settings["window"]

@@ -93,4 +93,4 @@ class Parser:
 
 def as_text(data: str | bytes) -> str:
     """Parsers work on str; bytes are decoded as UTF-8 (invalid bytes replaced, never dropped)."""
-    return data if type(data) is str else bytes(data).decode("utf-8", "replace")
+    return data if isinstance(data, str) else bytes(data).decode("utf-8", "replace")

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from shipper.parsers.base import Parser, Result
+from shipper.parsers.base import Parser, Result, as_text
 
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
@@ -23,8 +23,7 @@ _raw_decode = json.JSONDecoder().raw_decode
 def _lenient(text: str | bytes) -> Any:
     """The first JSON value of ``text`` (what orjson refuses: trailing text, huge ints)."""
     try:
-        string = text if isinstance(text, str) else bytes(text).decode("utf-8", "replace")
-        return _raw_decode(string.lstrip())[0]
+        return _raw_decode(as_text(text).lstrip())[0]
     except (ValueError, RecursionError):
         return None
 

@@ -23,7 +23,7 @@ _PAIR = re.compile(r'([^\x00-\x20="]+)(?:(=)(?:"((?:[^"\\]|\\.|\\\Z)*)"?|([^\x00
 class LogfmtParser(Parser):
     format = "logfmt"
 
-    def __init__(self, name: str, no_bare_keys: bool = False, **common) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, name: str, no_bare_keys: bool = False, **common: Any) -> None:
         super().__init__(name, **common)
         self.no_bare_keys = no_bare_keys
 

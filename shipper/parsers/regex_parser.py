@@ -9,6 +9,8 @@ that does not fit ``Time_Format`` drops the time key even with ``Time_Keep``
 
 from __future__ import annotations
 
+from typing import Any
+
 from shipper.parsers.base import Parser, Result, as_text
 from shipper.parsers.onigmo import compile_onigmo
 
@@ -16,7 +18,7 @@ from shipper.parsers.onigmo import compile_onigmo
 class RegexParser(Parser):
     format = "regex"
 
-    def __init__(self, name: str, regex: str, **common) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, name: str, regex: str, **common: Any) -> None:
         super().__init__(name, **common)
         self.regex = compile_onigmo(regex)
         self._search = self.regex.search
