@@ -47,6 +47,7 @@ class Observed:
     """What reached a peer during one run, in the golden files' shapes."""
 
     bulk_bodies: list[bytes] | None = None
+    bulk_content_types: list[str] | None = None
     cloudwatch: dict[str, Any] | None = None
     firehose: dict[str, Any] | None = None
     requests: list[dict[str, Any]] | None = None
@@ -226,6 +227,7 @@ class Peers:
         try:
             yield run
             run.observed.bulk_bodies = list(server.bulk_bodies)
+            run.observed.bulk_content_types = [r.headers.get("Content-Type", "") for r in server.requests]
         finally:
             self.loop.run(server.stop())
 

@@ -147,6 +147,7 @@ def run_case(spec: CaseSpec, workdir: Path, peers: Peers) -> RunResult:
     config, input_dir, capture_dir = stage(spec, workdir)
     result = RunResult(spec.id, str(input_dir))
     env = {**os.environ, "GOLDEN_INPUT": str(input_dir), "GOLDEN_STATE": str(workdir / "state"), "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # ~50 runs: compile shipper's modules once, not at every start
     capture = capture_dir / CAPTURE_FILE
     try:
         with peers.session(spec.golden, input_dir) as peer:

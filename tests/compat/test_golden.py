@@ -19,6 +19,7 @@ from tests.compat.golden import resolve_placeholders, shift_rfc3164_year
 from tests.compat.runner import RunResult
 
 SPECS = all_specs()
+BULK_CONTENT_TYPE = "application/x-ndjson"
 
 
 def _param(spec: CaseSpec) -> object:
@@ -45,6 +46,9 @@ def judge(spec: CaseSpec, result: RunResult) -> list[str]:
     seen = result.observed
     if expected.bulk is not None:
         problems.extend(compare_bulk(expected.bulk, seen.bulk_bodies or []))
+        odd = sorted({t for t in seen.bulk_content_types or [] if t != BULK_CONTENT_TYPE})
+        if odd:
+            problems.append(f"_bulk Content-Type {odd}, Fluent Bit sends {BULK_CONTENT_TYPE}")
     if expected.cloudwatch is not None:
         problems.extend(compare_cloudwatch(expected.cloudwatch, seen.cloudwatch or {}, result.window))
     if expected.firehose is not None:
