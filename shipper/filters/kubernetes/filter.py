@@ -34,7 +34,7 @@ from shipper.filters.kubernetes.podmeta import kubernetes_map, namespace_map, po
 from shipper.filters.kubernetes.ratelog import RateLimitedLog
 from shipper.filters.kubernetes.tag import PodRef, TagParser
 from shipper.filters.kubernetes.token import BearerToken
-from shipper.options import Option
+from shipper.options import Option, Settings
 from shipper.plugin import Context, Filter
 from shipper.registry import register
 
@@ -126,7 +126,7 @@ class KubernetesFilter(Filter):
     summary = "add pod metadata (kubernetes map), merge JSON logs, honour fluentbit.io annotations"
     options = OPTIONS
 
-    def __init__(self, settings: Any, context: Context) -> None:
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         s = settings
         self.wait = s["kube_meta_wait"]
@@ -247,6 +247,8 @@ class KubernetesFilter(Filter):
             return ContainerMeta(ref.tag_fields(), None)
         if self.use_docker_id and ref.docker_id and self._docker_ids.get(key, ref.docker_id) != ref.docker_id:
             self.pods.invalidate(key)
+        if len(self._docker_ids) > 8192:
+            self._docker_ids.clear()
         self._docker_ids[key] = ref.docker_id or ""
         try:
             pod = await self.pods.get(key, self.wait)

@@ -104,7 +104,9 @@ def pod_annotations(pod: dict[str, Any]) -> dict[str, Any]:
 def find_in_pod_list(pod_list: dict[str, Any], namespace: str, name: str) -> dict[str, Any] | None:
     """The item of a kubelet ``PodList`` with this namespace and name."""
     for item in pod_list.get("items") or ():
-        metadata = _map(item.get("metadata")) if isinstance(item, dict) else {}
+        if not isinstance(item, dict):
+            continue
+        metadata = _map(item.get("metadata"))
         if metadata.get("name") == name and metadata.get("namespace") == namespace:
             return item
     return None
