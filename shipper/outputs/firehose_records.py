@@ -31,7 +31,7 @@ _FRACTION = re.compile(r"%%|%3N|%9N|%L")
 try:  # optional: compression zstd
     import zstandard
 except ImportError:  # pragma: no cover - depends on the environment
-    zstandard = None
+    zstandard = None  # type: ignore[assignment]
 
 
 def compressor(name: str | None) -> Callable[[bytes], bytes] | None:
