@@ -57,7 +57,7 @@ _DIRECTIVES: dict[str, tuple[str, str | None]] = {
     "A": (_DAY_RE, None),
     "z": (r"([Zz]|[+-]\d{2}(?::?\d{2})?)", "zone"),
     "Z": (r"([A-Za-z]{1,5})", "zone_name"),
-    "s": (r"([+-]?\d+)", "epoch"),
+    "s": (r"([+-]?\d{1,18})", "epoch"),
     "n": (r"\s*", None),
     "t": (r"\s*", None),
     "%": (r"%", None),
@@ -201,12 +201,15 @@ class TimeFormat:
         fields = (year, month, day, hour, minute, second)
         if "yday" in values:
             fields = (year, 1, 1, hour, minute, second)
-        if "zone" in values:
-            epoch = calendar.timegm(fields) - _zone_seconds(values["zone"])
-        elif self.system_timezone:
-            epoch = int(time.mktime((*fields, 0, 0, -1)))
-        else:
-            epoch = calendar.timegm(fields) - self.offset
+        try:
+            if "zone" in values:
+                epoch = calendar.timegm(fields) - _zone_seconds(values["zone"])
+            elif self.system_timezone:
+                epoch = int(time.mktime((*fields, 0, 0, -1)))
+            else:
+                epoch = calendar.timegm(fields) - self.offset
+        except (ValueError, OverflowError):  # year 0, or outside what the platform's time handles
+            return None
         if "yday" in values:
             epoch += (int(values["yday"]) - 1) * 86400
         return epoch

@@ -23,7 +23,12 @@ _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 def to_integer(text: str) -> int:
     """``strtoll``: the leading integer, clamped to int64; 0 when there is none."""
     match = _INT_PREFIX.match(text)
-    return min(max(int(match.group(1)), _INT64_MIN), _INT64_MAX) if match else 0
+    if match is None:
+        return 0
+    digits = match.group(1)
+    if len(digits.lstrip("+-").lstrip("0")) > 19:  # beyond int64 either way (and int() refuses huge texts)
+        return _INT64_MIN if digits[0] == "-" else _INT64_MAX
+    return min(max(int(digits), _INT64_MIN), _INT64_MAX)
 
 
 def to_float(text: str) -> float:

@@ -275,3 +275,18 @@ def test_parse_lines_batch() -> None:
 
 def test_types_do_not_apply_to_json_as_in_fluent_bit() -> None:
     assert parser(format="json", types="n:integer").parse('{"n":"12"}') == (None, {"n": "12"})
+
+
+FUZZ_PARSERS = [
+    {"format": "json", "time_format": "%Y-%m-%dT%H:%M:%S.%L%z", "decode_field_as": "escaped_utf8 log do_next"},
+    {"format": "regex", "regex": r"^(?<time>\S+) (?<n>\S+) (?<log>.*)$", "time_format": "%s.%L", "types": "n:integer"},
+    {"format": "logfmt", "time_format": "%d/%b/%Y:%H:%M:%S %z", "types": "a:float b:hex c:bool"},
+    {"format": "ltsv", "time_format": "%Y-%m-%d %H:%M:%S,%L", "decode_field": "json log"},
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(range(len(FUZZ_PARSERS))), st.text(max_size=60) | st.binary(max_size=60))
+def test_parsers_never_raise(index: int, text: str | bytes) -> None:
+    result = parser(**FUZZ_PARSERS[index]).parse(text)
+    assert result is None or isinstance(result[1], dict)
