@@ -23,6 +23,8 @@ from shipper.multiline import DecoderChain
 READ_SIZE = 1024 * 1024
 #: bytes remembered before the read position to notice a truncated-and-regrown file.
 _TAIL_CHECK = 16
+#: bytes remembered at the start of the file, for the same purpose.
+_HEAD_CHECK = 64
 
 
 @dataclass(slots=True)
@@ -59,6 +61,7 @@ class TailFile:
     skipping: bool = False
     skip_nuls: bool = False
     tail: bytes = b""
+    head: bytes = b""
 
     @property
     def read_pos(self) -> int:
@@ -74,9 +77,19 @@ class TailFile:
             self.fd = -1
 
     def truncated(self) -> bool:
-        """Whether the file shrank below our position, or was cut and regrown past it."""
+        """Whether the file shrank below our position, or was cut and regrown past it.
+
+        A regrown file is told by its first bytes or by the bytes just before
+        our position no longer being the ones we read.
+        """
         pos = self.read_pos
         if os.fstat(self.fd).st_size < pos:
+            return True
+        if pos == 0:
+            return False
+        if not self.head:
+            self.head = os.pread(self.fd, min(_HEAD_CHECK, pos), 0)
+        elif os.pread(self.fd, len(self.head), 0) != self.head:
             return True
         if self.tail and pos >= len(self.tail):
             return os.pread(self.fd, len(self.tail), pos - len(self.tail)) != self.tail
@@ -87,6 +100,7 @@ class TailFile:
         self.offset = 0
         self.partial = b""
         self.tail = b""
+        self.head = b""
         self.skipping = False
         self.skip_nuls = True
         self.window.reset(0)
