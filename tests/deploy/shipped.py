@@ -1,8 +1,8 @@
 """What deploy/ ships, for the deploy tests: manifests, embedded configs and the env they need.
 
 A config's ``${VARIABLES}`` come from the environment of the pod that mounts
-it, so the tests take the variable names from the workload manifests and check
-the configs with those set, as the pods will run them.
+it, so the configs are checked with sample values for exactly the variables
+they use; test_manifests checks that each workload sets every one of them.
 """
 
 from __future__ import annotations
@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
-
-from shipper import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 VARIABLE_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-UNKNOWN_PLUGIN_RE = re.compile(r"\[(INPUT|FILTER|OUTPUT)\] unknown plugin '([^']+)'")
 
 #: sample values for the variables the workloads set (nodeName, ConfigMap keys, fieldRefs).
 SAMPLE_ENV = {
@@ -73,12 +69,3 @@ def shipped_configs() -> list[ShippedConfig]:
     for config in configs:
         config.env = {name: SAMPLE_ENV[name] for name in config_variables(config.path) if name in SAMPLE_ENV}
     return configs
-
-
-def skip_if_plugins_pending(output: str) -> None:
-    """Skip (naming them) when a check failed only on plugins that have not landed in shipper yet."""
-    lines = [line for line in output.splitlines() if line.startswith("error:")]
-    missing = {m.group(2) for line in lines if (m := UNKNOWN_PLUGIN_RE.search(line))}
-    pending = {name for name in missing if not any(registry.lookup(k, name) for k in ("input", "filter", "output"))}
-    if lines and pending and all(UNKNOWN_PLUGIN_RE.search(line) for line in lines):
-        pytest.skip(f"plugins not in shipper yet: {', '.join(sorted(pending))}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from shipper import __version__
-from tests.deploy.shipped import ROOT, SAMPLE_ENV, shipped_configs, skip_if_plugins_pending
+from tests.deploy.shipped import ROOT, SAMPLE_ENV, shipped_configs
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,5 @@ def test_version(venv: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("config", shipped_configs(), ids=lambda c: c.id)
 def test_installed_shipper_checks_shipped_configs(venv: Path, tmp_path: Path, config) -> None:
     result = run(venv / "bin" / "shipper", "check", "-c", config.path, env=clean_env(config.env), cwd=tmp_path)
-    if result.returncode != 0:
-        skip_if_plugins_pending(result.stderr)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "configuration OK" in result.stdout
