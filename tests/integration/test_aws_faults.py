@@ -151,3 +151,18 @@ async def test_role_arn_assumes_a_role_through_sts_endpoint(moto_server: MotoSer
     authorization = moto_proxy.calls("PutLogEvents")[0].headers["Authorization"]
     assert "Credential=ASIA" in authorization  # temporary keys from AssumeRole, not the static "testing"
     assert len(await read_back(moto_server, "g", "s")) == 1
+
+
+async def test_irsa_web_identity_from_the_default_chain(
+    moto_server: MotoServer, moto_proxy: RecordingProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.e30.signature")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/irsa")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_server.url)
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on") as out:
+        await out.flush("t", [(time.time_ns(), {"a": 1})])
+    assert "Credential=ASIA" in moto_proxy.calls("PutLogEvents")[0].headers["Authorization"]
