@@ -113,7 +113,7 @@ class MetaCache(Generic[K]):
     @staticmethod
     def _unwrap(value: Any) -> Any:
         if isinstance(value, NotFound):
-            raise value
+            raise NotFound(*value.args)  # a fresh one: re-raising the stored one would grow its traceback
         return value
 
     def _start(self, key: K, slot: _Slot) -> None:
