@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +42,7 @@ def make_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the pipeline as a daemon")
     _config_args(run)
     run.add_argument("-f", "--flush", type=float, help="override [SERVICE] Flush (seconds)")
+    run.add_argument("--workdir", type=Path, help="change to this directory first (Fluent Bit's --workdir)")
 
     check = sub.add_parser("check", help="validate a config and print the resolved pipeline")
     _config_args(check)
@@ -123,6 +125,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from shipper.daemon import Supervisor
 
+    if args.workdir is not None:
+        os.chdir(args.workdir)
     try:
         pipeline = load(args)
     except ConfigErrors as exc:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from shipper.config.model import ConfigDocument
 from shipper.engine.core import Engine
 from shipper.errors import ConfigErrors
-from shipper.logging_setup import apply_instance_levels, configure_logging
+from shipper.logging_setup import LogSetup, apply_instance_levels, configure_logging
 from shipper.metrics import Metrics
 from shipper.monitoring import MonitoringServer
 from shipper.pipeline import Pipeline, build
@@ -44,10 +44,13 @@ class Supervisor:
         self._stopping = False
         self._signals = 0
         self._reload_lock = asyncio.Lock()
+        self._log_setup: LogSetup | None = None
 
     def _configure_logging(self, pipeline: Pipeline) -> None:
         service = pipeline.context.service
-        configure_logging(self.log_level_override or service["log_level"], service.get("log_file"), service["log_format"])
+        self._log_setup = configure_logging(
+            self.log_level_override or service["log_level"], service.get("log_file"), service["log_format"]
+        )
         apply_instance_levels([*pipeline.inputs, *pipeline.filters, *pipeline.outputs])
 
     def _build(self) -> Pipeline:
@@ -150,3 +153,5 @@ class Supervisor:
                 await monitor.stop()
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+            if self._log_setup is not None:
+                self._log_setup.close()  # reports warnings still being suppressed

@@ -156,3 +156,11 @@ def test_plugins_documents_options():
 def test_version():
     result = shipper("--version")
     assert result.stdout.startswith("shipper ")
+
+
+def test_fluent_bit_style_arguments_are_accepted(tmp_path, write):
+    """Helm charts start Fluent Bit as `fluent-bit --workdir=DIR --config=FILE`."""
+    write("conf/c.conf", "[INPUT]\n    Name stdin\n[OUTPUT]\n    Name file\n    Match *\n    File out.log\n    Format plain\n")
+    result = shipper(f"--workdir={tmp_path}", f"--config={tmp_path}/conf/c.conf", input='{"a":1}\n')
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out.log").read_text() == '{"a":1}\n'
