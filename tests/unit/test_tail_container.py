@@ -1,0 +1,83 @@
+"""Container logs written by a real process while tail reads: partials reassemble exactly.
+
+The writer flushes in the middle of lines and between the P and F pieces
+of a message, so tail sees every kind of incomplete read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.unit.test_tail_input import FakePipeline, make_tail
+
+WRITER = r'''
+import json, random, sys, time
+path, fmt, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rng = random.Random(11)
+cuts = random.Random(5)
+with open(path, "a") as out:
+    for i in range(count):
+        stream = "stderr" if i % 7 == 0 else "stdout"
+        text = f"msg {i} " + "".join(rng.choice("abc \"\\{}é") for _ in range(rng.randrange(0, 400)))
+        pieces = [text[j:j + 97] for j in range(0, len(text), 97)] or [""]
+        for k, piece in enumerate(pieces):
+            last = k == len(pieces) - 1
+            stamp = f"2024-03-05T10:15:{i % 60:02d}.{i:09d}Z"
+            if fmt == "cri":
+                line = f"{stamp} {stream} {'F' if last else 'P'} {piece}\n"
+            else:
+                line = json.dumps({"log": piece + ("\n" if last else ""), "stream": stream, "time": stamp}) + "\n"
+            cut = cuts.randrange(len(line))
+            out.write(line[:cut]); out.flush()
+            out.write(line[cut:])
+            if cuts.random() < 0.05:
+                out.flush(); time.sleep(0.001)
+'''
+
+COUNT = 2000
+
+
+def expected_messages(count: int) -> list[str]:
+    rng = random.Random(11)
+    return [f"msg {i} " + "".join(rng.choice("abc \"\\{}é") for _ in range(rng.randrange(0, 400))) for i in range(count)]
+
+
+@pytest.mark.parametrize("fmt", ["cri", "docker"])
+async def test_partials_from_a_live_writer_reassemble_exactly(tmp_path: Path, fmt: str) -> None:
+    log = tmp_path / "c.log"
+    log.touch()
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    plugin, pipe = make_tail({"path": str(log), "read_from_head": "on", "multiline.parser": "docker, cri"},
+                             FakePipeline())
+    await plugin.start()
+    task = asyncio.create_task(plugin.run())
+    writer = subprocess.Popen([sys.executable, str(script), str(log), fmt, str(COUNT)])
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (writer.poll() is None or len(pipe.records) < COUNT):
+            await asyncio.sleep(0.05)
+        assert writer.wait(timeout=10) == 0
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        plugin.request_stop()
+        await asyncio.wait_for(task, 10)
+        await plugin.stop()
+    texts = [r["log"].removesuffix("\n") for r in pipe.records]
+    by_number = sorted(texts, key=lambda t: int(t.split(" ", 2)[1]))
+    assert by_number == expected_messages(COUNT)
+    if fmt == "docker":
+        assert all(r["log"].endswith("\n") for r in pipe.records)
+        assert set(pipe.records[0]) == {"log", "stream", "time"}
+    else:
+        assert list(pipe.records[0]) == ["time", "stream", "_p", "log"]
+    assert json.dumps(pipe.records)  # plain JSON-serialisable records
