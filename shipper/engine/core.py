@@ -242,7 +242,16 @@ class Engine:
     def _update_gauges(self) -> None:
         """Buffer levels and the age of the oldest unacknowledged chunk, for monitoring."""
         for source, state in self._inputs.items():
-            self.metrics.set("shipper_input_buffered_bytes", state.buffered, name=source.instance_name)
+            name = source.instance_name
+            self.metrics.set("shipper_input_buffered_bytes", state.buffered, name=name)
+            self.metrics.set("fluentbit_input_storage_memory_bytes", state.buffered, name=name)
+            self.metrics.set("fluentbit_input_storage_overlimit", int(state.buffered >= state.limit), name=name)
+        fs_chunks = sum(s["chunks"] for s in self.store.stats().values()) if self.store is not None else 0
+        mem_chunks = len(self._live) - fs_chunks
+        self.metrics.set("fluentbit_storage_mem_chunks", mem_chunks)
+        self.metrics.set("fluentbit_storage_fs_chunks", fs_chunks)
+        self.metrics.set("fluentbit_storage_fs_chunks_down", fs_chunks)
+        self.metrics.set("fluentbit_storage_chunks", mem_chunks + fs_chunks)
         for runner in self.runners:
             self.metrics.set("shipper_output_pending_batches", runner.backlog, name=runner.name)
         oldest = next(iter(self._live), None)
