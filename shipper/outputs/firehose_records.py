@@ -44,6 +44,8 @@ def compressor(name: str | None) -> Callable[[bytes], bytes] | None:
         if zstandard is None:
             raise ValueError("compression zstd needs the 'zstandard' Python package (pip install zstandard)")
         return zstandard.ZstdCompressor().compress
+    if name == "arrow":
+        raise ValueError("compression arrow (Fluent Bit's Apache Arrow build option) is not supported; use gzip or zstd")
     raise ValueError(f"compression {name!r}: expected gzip or zstd")
 
 

@@ -57,9 +57,11 @@ def test_gzip_applies_per_record_before_the_size_checks() -> None:
     assert result.too_large == 0 and gzip.decompress(result.batches[0].data[0]) == b"a" * (MAX_RECORD_BYTES + 10)
 
 
-def test_unknown_compression_is_a_config_error() -> None:
+def test_unsupported_compression_is_a_config_error() -> None:
     with pytest.raises(ValueError):
         compressor("lz4")
+    with pytest.raises(ConfigError, match="arrow"):
+        make_plugin("output", "firehose", {"region": "us-east-1", "delivery_stream": "ds", "compression": "arrow"})
 
 
 def test_dry_run_payloads_and_request_count() -> None:
