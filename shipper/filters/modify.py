@@ -115,6 +115,9 @@ def _rename(old: str, new: str, hard: bool) -> Op:
     def op(record: Record) -> Record:
         if old not in record or old == new or (not hard and new in record):
             return record
+        if next(reversed(record)) == old and new not in record:
+            record[new] = record.pop(old)  # the last key: renaming in place keeps the order
+            return record
         return {(new if k == old else k): v for k, v in record.items() if k != new}
 
     return op

@@ -70,12 +70,18 @@ class ParserFilter(Filter):
                 continue
             ts, parsed = result
             if reserve:
-                for k, v in record.items():
-                    if k == key and not preserve:
-                        continue
-                    if k in parsed:
-                        del parsed[k]
-                    parsed[k] = v
+                if parsed.keys() & record.keys():
+                    # a clash: the original value wins, at its place among the original keys
+                    for k, v in record.items():
+                        if k == key and not preserve:
+                            continue
+                        if k in parsed:
+                            del parsed[k]
+                        parsed[k] = v
+                else:
+                    parsed.update(record)
+                    if not preserve:
+                        del parsed[key]
             elif preserve:
                 parsed.pop(key, None)
                 parsed[key] = value

@@ -17,7 +17,7 @@ from typing import Any
 from shipper.parsers.base import Parser, Result, as_text
 from shipper.parsers.decoders import unescape
 
-_PAIR = re.compile(r'([^\x00-\x20="]+)(?:(=)(?:"((?:[^"\\]|\\.|\\\Z)*)"?|([^\x00-\x20="]*)))?', re.DOTALL)
+_PAIR = re.compile(r'([^\x00-\x20="]+)(?:(=)(?:(")((?:[^"\\]|\\.|\\\Z)*)"?|([^\x00-\x20="]*)))?', re.DOTALL)
 
 
 class LogfmtParser(Parser):
@@ -30,20 +30,20 @@ class LogfmtParser(Parser):
     def parse(self, text: str | bytes) -> Result | None:
         record: dict[str, Any] = {}
         ts = None
-        time_fmt, time_key = self.time, self.time_key
-        for match in _PAIR.finditer(text if type(text) is str else as_text(text)):
-            key, eq, quoted, plain = match.groups()
-            if not eq and self.no_bare_keys:
-                return None
+        no_bare_keys, time_key = self.no_bare_keys, self.time_key if self.time is not None else None
+        for key, eq, quote, quoted, plain in _PAIR.findall(text if type(text) is str else as_text(text)):
             value: Any
-            if quoted is not None:
-                value = unescape(quoted, utf8=True)
+            if quote:
+                value = unescape(quoted, utf8=True) if "\\" in quoted else quoted
             elif plain:
                 value = plain
-            else:
+            elif eq or not no_bare_keys:
                 value = True
-            if time_fmt is not None and key == time_key and type(value) is str and value:
-                ts = time_fmt.parse(value)
+            else:
+                return None
+            if key == time_key and type(value) is str and value:
+                assert self.time is not None
+                ts = self.time.parse(value)
                 if ts is None:
                     self.time_failed(value)
                     return None
