@@ -44,6 +44,9 @@ RETENTION_DAYS = frozenset(
 )
 #: streams sent to at the same time, per worker (the connection pool is sized to match).
 MAX_PARALLEL_STREAMS = 8
+#: remembered streams/groups; past this many (templates over churning pods) the memory starts over,
+#: which costs one CreateLogStream answered "already exists" per stream.
+MAX_REMEMBERED = 20_000
 _GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _PLACEHOLDER = {"logEvents": [{"timestamp": 0, "message": "-"}]}
 
@@ -307,6 +310,8 @@ class CloudWatchLogs(Output):
                 ) from exc
             elif code != "ResourceAlreadyExistsException":
                 raise
+        if len(self._streams) >= MAX_REMEMBERED:
+            self._streams.clear()
         self._streams.add(dest)
 
     async def _create_stream_again(self, dest: Destination) -> None:
@@ -330,6 +335,8 @@ class CloudWatchLogs(Output):
             self.log.info("created log group %s", group)
             if self.retention_days:
                 await client.put_retention_policy(logGroupName=group, retentionInDays=self.retention_days)
+        if len(self._groups) >= MAX_REMEMBERED:
+            self._groups.clear()
         self._groups.add(group)
 
 
