@@ -10,9 +10,12 @@ encoder differs from orjson in two ways we must reproduce:
 - doubles are printed with C's ``%.16g``, and integral doubles as ``%.1f``
   (``1e-07``, ``3.0``), where orjson prints the shortest round-trip form.
 
-orjson does the heavy lifting; the fix-ups run only when the text contains a
-non-ASCII byte or something that looks like a float, so plain records pay a
-single ``isascii`` and one regex scan.
+orjson does the heavy lifting.  Scanning its text for floats costs more than
+encoding (timestamps and IP addresses look like numbers), so the record is
+walked instead: the float fix-up runs only when the record holds a double
+that orjson prints differently from ``%.16g`` (an exponent, 17 significant
+digits, a huge integral value).  Ordinary records pay one type walk and one
+``isascii``.
 """
 
 from __future__ import annotations
@@ -25,9 +28,8 @@ from typing import Any
 
 import orjson
 
-_FLOAT_HINT = re.compile(rb"\d[.eE]")
-# JSON strings are skipped whole so digits inside them are never touched.
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
+# JSON strings are skipped whole (unrolled-loop form, fast in `re`) so digits inside them are never touched.
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
 
 
 def _escape_non_ascii(error: UnicodeError) -> tuple[str, int]:
@@ -55,6 +57,31 @@ def format_double(value: float) -> str:
     return "%.16g" % value
 
 
+def _differs(value: float) -> bool:
+    return orjson.dumps(value) != format_double(value).encode()
+
+
+def _needs_float_fix(obj: Any) -> bool:
+    """True when ``obj`` holds a double that orjson would print unlike Fluent Bit."""
+    if type(obj) is float:
+        return _differs(obj)
+    if type(obj) is not dict and type(obj) is not list:
+        return False
+    stack = [obj]
+    while stack:
+        container = stack.pop()
+        for value in container.values() if type(container) is dict else container:
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or value is None:
+                continue
+            if kind is float:
+                if _differs(value):
+                    return True
+            elif kind is dict or kind is list:
+                stack.append(value)
+    return False
+
+
 def _fix_number(match: re.Match[bytes]) -> bytes:
     token = match.group()
     if token[:1] == b'"' or not any(c in token for c in b".eE"):
@@ -74,7 +101,7 @@ def dumps(obj: Any) -> bytes:
         data = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:
         data = _fallback(obj)
-    if _FLOAT_HINT.search(data):
+    if _needs_float_fix(obj):
         data = _TOKEN.sub(_fix_number, data)
     if not data.isascii():
         data = data.decode("utf-8").encode("ascii", "shipper-json-escape")
