@@ -208,8 +208,10 @@ def resolve(
     options = {o.key: o for o in table}
     values: dict[str, Any] = {key: o.default_value() for key, o in options.items()}
     origins: dict[str, Location] = {}
+    written: set[str] = set()
     for prop in properties:
         key = prop.key.lower()
+        written.add(key)
         option = options.get(key)
         if option is None:
             sink.append(ConfigError(f"{what}: unknown option {prop.key!r}{suggest(key, options)}", prop.location))
@@ -234,7 +236,7 @@ def resolve(
             values[key] = value
         origins.setdefault(key, prop.location)
     for key, option in options.items():
-        if option.required and key not in origins:
+        if option.required and key not in written:
             sink.append(ConfigError(f"{what}: option {option.name!r} is required", location))
     if errors is None and len(sink) > start:
         raise sink[start]

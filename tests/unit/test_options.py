@@ -93,3 +93,10 @@ def test_missing_required_option_points_at_the_section():
 def test_without_an_error_list_the_first_error_raises():
     with pytest.raises(ConfigError):
         resolve(TABLE, props(("name", "tail")), L, "[INPUT] tail")
+
+
+def test_a_bad_value_for_a_required_option_is_one_error_not_two():
+    table = (Option("name", required=True), Option("format", required=True, choices=("json", "regex")))
+    errors: list[ConfigError] = []
+    resolve(table, props(("name", "p"), ("format", "jsn")), L, "[PARSER] p", errors=errors)
+    assert len(errors) == 1 and "format" in str(errors[0]) and "required" not in str(errors[0])
