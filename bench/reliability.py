@@ -420,6 +420,7 @@ class OutageReport:
     delivered: int
     missing: set[Line]
     newest_per_file: dict[int, int]
+    last_seq: int
     outage_seconds: float
     recovery_seconds: float
     dropped_records: float
@@ -491,7 +492,7 @@ def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, ou
     newest: dict[int, int] = {}
     for f, s in got:
         newest[f] = max(newest.get(f, -1), s)
-    return OutageReport(len(expected), len(got), expected - set(got), newest, outage_seconds, recovery,
+    return OutageReport(len(expected), len(got), expected - set(got), newest, lines - 1, outage_seconds, recovery,
                         dropped_records, dropped_chunks, retries, shipper.log_text())
 
 
