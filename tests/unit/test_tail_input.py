@@ -286,3 +286,22 @@ async def test_files_are_closed_after_stop(tmp_path: Path) -> None:
     opened = list(plugin.files.values())
     await plugin.stop()
     assert len(opened) == 2 and all(tail.fd == -1 for tail in opened)
+
+
+async def test_an_unopenable_db_is_reported_and_reading_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "app.log").write_text("kept\n")
+    (tmp_path / "db").mkdir()  # a directory cannot be opened as a database
+    plugin, pipe = make_tail({"path": str(tmp_path / "app.log"), "db": str(tmp_path / "db"),
+                              "read_from_head": "on", "exit_on_eof": "on"})
+    await run_tail(plugin)
+    assert lines_of(pipe) == ["kept"]
+    assert plugin.metrics.value("shipper_tail_db_errors_total", name="tail.0") == 1
+
+
+async def test_db_directory_is_created(tmp_path: Path) -> None:
+    (tmp_path / "app.log").write_text("a\n")
+    db = tmp_path / "state" / "deep" / "tail.db"
+    plugin, pipe = make_tail({"path": str(tmp_path / "app.log"), "db": str(db), "read_from_head": "on",
+                              "exit_on_eof": "on"})
+    await run_tail(plugin)
+    assert db.exists() and lines_of(pipe) == ["a"]

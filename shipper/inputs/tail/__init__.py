@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import sqlite3
 import time
 from typing import Any
 
@@ -147,9 +148,15 @@ class TailInput(Input):
     async def start(self) -> None:
         path = self.settings.get("db")
         if path and not self.dry:
-            self.db = OffsetsDB(path, self.settings["db.sync"], self.settings["db.locking"],
-                                self.settings["db.journal_mode"])
-            self.rows = self.db.rows()
+            try:
+                self.db = OffsetsDB(path, self.settings["db.sync"], self.settings["db.locking"],
+                                    self.settings["db.journal_mode"])
+                self.rows = self.db.rows()
+            except (sqlite3.Error, OSError) as exc:
+                self.count("shipper_tail_db_errors_total")
+                self.log.error("cannot open DB %s (%s): reading WITHOUT an offsets database; a restart will "
+                               "start files from Read_from_Head again", path, exc)
+                self.db = None
 
     async def stop(self) -> None:
         if self.watcher is not None:
@@ -339,7 +346,13 @@ class TailInput(Input):
             self._close_drained(tail)
         elif self.db is not None and tail.fd >= 0:
             offset = tail.window.committed
-            self.db.save(tail.ino, tail.real, offset, tail.rotated_at is not None, digest_before(tail.fd, offset))
+            self._db_done(self.db.save(tail.ino, tail.real, offset, tail.rotated_at is not None,
+                                       digest_before(tail.fd, offset)))
+
+    def _db_done(self, ok: bool) -> None:
+        if not ok and self.db is not None:
+            self.count("shipper_tail_db_errors_total")
+            self._warn("DB", "db", f"offset not saved: {self.db.last_error}", error=True)
 
     # -- housekeeping -------------------------------------------------------------
     async def _check_files(self, now: float) -> None:
@@ -378,7 +391,7 @@ class TailInput(Input):
         tail.restart()
         tail.pending_since = None
         if self.db is not None:
-            self.db.save(tail.ino, tail.real, 0, tail.rotated_at is not None, b"")
+            self._db_done(self.db.save(tail.ino, tail.real, 0, tail.rotated_at is not None, b""))
 
     def _retire(self, tail: TailFile) -> None:
         """Stop reading a file; it closes once its in-flight chunks are acknowledged."""
@@ -394,10 +407,10 @@ class TailInput(Input):
             self.draining.remove(tail)
         if self.db is not None and tail.fd >= 0:
             if os.fstat(tail.fd).st_nlink == 0:
-                self.db.delete(tail.ino)
+                self._db_done(self.db.delete(tail.ino))
             else:
                 offset = tail.window.committed
-                self.db.save(tail.ino, tail.real, offset, True, digest_before(tail.fd, offset))
+                self._db_done(self.db.save(tail.ino, tail.real, offset, True, digest_before(tail.fd, offset)))
         tail.close()
 
     async def _flush(self, tail: TailFile) -> None:

@@ -52,6 +52,9 @@ class OffsetsDB:
     """A small synchronous wrapper: every call is one short statement."""
 
     def __init__(self, path: str, sync: str = "normal", locking: bool = False, journal_mode: str = "wal") -> None:
+        """Open (creating the directory if needed); raises sqlite3.Error or OSError when impossible."""
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.last_error = ""
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute(f"PRAGMA journal_mode={journal_mode}")
         self.conn.execute(f"PRAGMA synchronous={sync}")
@@ -63,16 +66,26 @@ class OffsetsDB:
         cursor = self.conn.execute("SELECT inode, name, offset, rotated, digest FROM shipper_tail_files")
         return {r[0]: Row(r[0], r[1], r[2], bool(r[3]), bytes(r[4])) for r in cursor}
 
-    def save(self, inode: int, name: str, offset: int, rotated: bool, digest: bytes) -> None:
-        self.conn.execute(
+    def save(self, inode: int, name: str, offset: int, rotated: bool, digest: bytes) -> bool:
+        """Upsert a file's row; False (and ``last_error`` set) when SQLite refused."""
+        return self._execute(
             "INSERT INTO shipper_tail_files(inode, name, offset, rotated, digest) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(inode) DO UPDATE SET name=excluded.name, offset=excluded.offset, "
             "rotated=excluded.rotated, digest=excluded.digest",
             (inode, name, offset, int(rotated), digest),
         )
 
-    def delete(self, inode: int) -> None:
-        self.conn.execute("DELETE FROM shipper_tail_files WHERE inode = ?", (inode,))
+    def delete(self, inode: int) -> bool:
+        return self._execute("DELETE FROM shipper_tail_files WHERE inode = ?", (inode,))
+
+    def _execute(self, sql: str, params: tuple) -> bool:
+        # A full disk or a locked file must not stop reading: the caller reports it.
+        try:
+            self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            self.last_error = str(exc)
+            return False
+        return True
 
     def close(self) -> None:
         self.conn.close()
