@@ -220,3 +220,54 @@ def compare_requests(expected: list[dict[str, Any]], actual: list[dict[str, Any]
         if e["data"] != a["data"]:
             out.append(f"data sent to {where}: expected {_show(e['data'])}, got {_show(a['data'])}")
     return out
+
+
+def _dry_run_by_destination(entries: list[dict[str, Any]], key: str) -> dict[tuple[str, ...], list[str]]:
+    grouped: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for entry in entries:
+        where = entry.get("destination") or {}
+        if key in where:
+            grouped[tuple(str(v) for v in where.values())].append(entry["payload"])
+    return dict(grouped)
+
+
+def compare_dry_run(
+    bulk: bytes | None, cloudwatch: dict[str, Any] | None, requests: list[dict[str, Any]] | None, entries: list[dict[str, Any]]
+) -> list[str]:
+    """``shipper dry-run`` must print exactly what the real outputs sent: documents, messages, records.
+
+    OpenSearch: per bulk item its index, operation, ``_id`` and document line;
+    CloudWatch: per group/stream the messages in order; Firehose: per delivery
+    stream the decoded records in order.
+    """
+    out = []
+    if bulk is not None:
+        lines = bulk.decode().splitlines()
+        expected = []
+        for action_line, document in zip(lines[::2], lines[1::2]):
+            (operation, meta), = json.loads(action_line).items()
+            expected.append([meta.get("_index"), operation, meta.get("_id"), document])
+        actual = [
+            [e["destination"].get("index"), e["destination"].get("operation"), e["destination"].get("id"), e["payload"]]
+            for e in entries
+            if "index" in (e.get("destination") or {})
+        ]
+        out += [f"dry-run bulk item {i}: expected {_show(x)}, got {_show(y)}" for i, (x, y) in enumerate(zip(expected, actual)) if x != y]
+        if len(expected) != len(actual):
+            out.append(f"dry-run shows {len(actual)} bulk items, the output sent {len(expected)}")
+    if cloudwatch is not None:
+        expected_cw = {(g, s): [e["message"] for e in events] for g, streams in cloudwatch.items() for s, events in streams.items()}
+        actual_cw = _dry_run_by_destination(entries, "log_group")
+        for where in sorted(expected_cw.keys() | actual_cw.keys()):
+            if expected_cw.get(where) != actual_cw.get(where):
+                out.append(f"dry-run {'/'.join(where)}: expected {_show(expected_cw.get(where))}, got {_show(actual_cw.get(where))}")
+    firehose_calls = [c for c in requests or [] if "decoded_data" in c]
+    if firehose_calls:
+        expected_fh: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for call in firehose_calls:
+            expected_fh[(call["body"]["DeliveryStreamName"],)].extend(call["decoded_data"])
+        actual_fh = _dry_run_by_destination(entries, "delivery_stream")
+        for where in sorted(expected_fh.keys() | actual_fh.keys()):
+            if expected_fh.get(where) != actual_fh.get(where):
+                out.append(f"dry-run {where[0]}: expected {_show(expected_fh.get(where))}, got {_show(actual_fh.get(where))}")
+    return out

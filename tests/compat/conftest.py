@@ -5,6 +5,7 @@
 the terminal summary prints the figure the README quotes::
 
     compat: N/M golden cases identical, K documented differences
+    compat dry-run: D/9 output cases print exactly what was sent
 """
 
 from __future__ import annotations
@@ -19,19 +20,23 @@ from tests.compat.cases import CaseSpec
 from tests.compat.runner import SuiteRunner
 
 _TALLY = pytest.StashKey[dict[str, tuple[CaseSpec, str]]]()
+_DRY_TALLY = pytest.StashKey[dict[str, str]]()
 
 
-def _spec_of(item: pytest.Item) -> CaseSpec | None:
+def _spec_of(item: pytest.Item, param: str = "spec") -> CaseSpec | None:
+    """The case a collected test judges: ``spec`` for ``shipper run``, ``dry_spec`` for ``shipper dry-run``."""
     callspec = getattr(item, "callspec", None)
-    spec = callspec.params.get("spec") if callspec is not None else None
+    spec = callspec.params.get(param) if callspec is not None else None
     return spec if isinstance(spec, CaseSpec) else None
 
 
 @pytest.fixture(scope="session")
 def compat_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteRunner]:
-    specs = [spec for item in request.session.items if (spec := _spec_of(item)) is not None]
+    items = request.session.items
+    specs = [spec for item in items if (spec := _spec_of(item)) is not None]
+    dry_specs = [spec for item in items if (spec := _spec_of(item, "dry_spec")) is not None]
     workers = int(os.environ.get("SHIPPER_COMPAT_WORKERS", 0)) or max(4, 2 * (os.cpu_count() or 2))
-    runner = SuiteRunner(specs, tmp_path_factory.mktemp("golden"), workers)
+    runner = SuiteRunner(specs, tmp_path_factory.mktemp("golden"), workers, dry_specs)
     yield runner
     runner.close()
 
@@ -40,14 +45,17 @@ def compat_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
-    spec = _spec_of(item)
-    if spec is None or (report.when != "call" and not report.failed):
+    spec, dry = _spec_of(item), _spec_of(item, "dry_spec")
+    if (spec is None and dry is None) or (report.when != "call" and not report.failed):
         return
     pending = hasattr(report, "wasxfail")
     status = {(True, False): "passed", (True, True): "xpassed", (False, True): "xfailed"}.get(
         (report.passed, pending), "failed"
     )
-    item.config.stash.setdefault(_TALLY, {})[spec.id] = (spec, status)
+    if spec is not None:
+        item.config.stash.setdefault(_TALLY, {})[spec.id] = (spec, status)
+    elif dry is not None:
+        item.config.stash.setdefault(_DRY_TALLY, {})[dry.id] = status
 
 
 def summary_lines(tally: dict[str, tuple[CaseSpec, str]]) -> list[str]:
@@ -64,8 +72,13 @@ def summary_lines(tally: dict[str, tuple[CaseSpec, str]]) -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    tally = config.stash.get(_TALLY, {})
-    if tally:
+    tally, dry = config.stash.get(_TALLY, {}), config.stash.get(_DRY_TALLY, {})
+    lines = summary_lines(tally) if tally else []
+    if dry:
+        failing = sorted(case for case, status in dry.items() if status != "passed")
+        lines.append(f"compat dry-run: {len(dry) - len(failing)}/{len(dry)} output cases print exactly what was sent"
+                     + (f" (failing: {', '.join(failing)})" if failing else ""))
+    if lines:
         terminalreporter.section("golden compatibility")
-        for line in summary_lines(tally):
+        for line in lines:
             terminalreporter.write_line(line)

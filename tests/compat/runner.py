@@ -9,11 +9,14 @@ which is stopped with SIGTERM once the capture file has not grown for 5 s.
 
 :class:`SuiteRunner` starts every selected case at once on a thread pool (the
 AWS cases on one lane of their own, since they share moto), so the whole suite
-costs about as much wall time as its slowest cases.
+costs about as much wall time as its slowest cases.  For the output cases it
+also runs ``shipper dry-run`` (:func:`run_dry`), which must print exactly what
+the real outputs sent.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +64,8 @@ class RunResult:
     stderr: str = ""
     problem: str | None = None  # hung, killed, or a harness/peer problem
     observed: Observed = field(default_factory=Observed)
+    #: ``shipper dry-run --format jsonl`` objects of the real outputs (the capture output left out).
+    dry_run: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
     def stderr_tail(self, lines: int = 15) -> str:
@@ -172,13 +178,55 @@ def _run_shipper(config: Path, workdir: Path, env: dict[str, str], capture: Path
     result.returncode = process.returncode
 
 
+#: where the peers of a dry-run point: dry-run must not connect anywhere, and port 9 (discard) answers nothing.
+NOWHERE = {
+    "GOLDEN_KUBE_URL": "http://127.0.0.1:9",
+    "GOLDEN_OPENSEARCH_HOST": "127.0.0.1",
+    "GOLDEN_OPENSEARCH_PORT": "9",
+    "GOLDEN_AWS_ENDPOINT": "http://127.0.0.1:9",
+    "GOLDEN_AWS_PORT": "9",
+    "GOLDEN_AWS_CA_FILE": "",
+}
+
+
+def _base_env(input_dir: Path, workdir: Path) -> dict[str, str]:
+    env = {**os.environ, "GOLDEN_INPUT": str(input_dir), "GOLDEN_STATE": str(workdir / "state"), "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # ~50 runs: compile shipper's modules once, not at every start
+    return env
+
+
+def run_dry(spec: CaseSpec, workdir: Path) -> RunResult:
+    """``shipper dry-run -c ... --log-dir input --format jsonl``: what each output says it would send."""
+    started = time.monotonic()
+    config, input_dir, _ = stage(spec, workdir)
+    result = RunResult(f"dry-{spec.id}", str(input_dir))
+    command = [sys.executable, "-m", "shipper", "dry-run", "-c", str(config), "--log-dir", str(input_dir), "--format", "jsonl"]
+    try:
+        done = subprocess.run(
+            command, cwd=workdir, env={**_base_env(input_dir, workdir), **NOWHERE}, stdin=subprocess.DEVNULL,
+            capture_output=True, timeout=EXIT_TIMEOUT,
+        )
+        result.returncode, result.stderr = done.returncode, done.stderr.decode(errors="replace")
+        for line in done.stdout.decode(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                result.bad_lines.append(f"not a dry-run jsonl line: {line[:200]!r}")
+                continue
+            if "path" not in (entry.get("destination") or {}):  # the capture output
+                result.dry_run.append(entry)
+    except subprocess.TimeoutExpired:
+        result.problem = f"dry-run did not finish within {EXIT_TIMEOUT:.0f} s"
+    result.seconds = time.monotonic() - started
+    return result
+
+
 def run_case(spec: CaseSpec, workdir: Path, peers: Peers) -> RunResult:
     """Stage, run and read back one case; never raises for a shipper failure."""
     started = time.monotonic()
     config, input_dir, capture_dir = stage(spec, workdir)
     result = RunResult(spec.id, str(input_dir))
-    env = {**os.environ, "GOLDEN_INPUT": str(input_dir), "GOLDEN_STATE": str(workdir / "state"), "PYTHONPATH": str(REPO)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # ~50 runs: compile shipper's modules once, not at every start
+    env = _base_env(input_dir, workdir)
     capture = capture_dir / CAPTURE_FILE
     try:
         with peers.session(spec.golden, input_dir) as peer:
@@ -196,7 +244,7 @@ def run_case(spec: CaseSpec, workdir: Path, peers: Peers) -> RunResult:
 class SuiteRunner:
     """Runs every selected case concurrently; ``result(id)`` waits for one of them."""
 
-    def __init__(self, specs: list[CaseSpec], root: Path, workers: int) -> None:
+    def __init__(self, specs: Sequence[CaseSpec], root: Path, workers: int, dry_specs: Sequence[CaseSpec] = ()) -> None:
         self.peers = Peers()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="compat")
         self._aws_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compat-aws")
@@ -207,6 +255,8 @@ class SuiteRunner:
         for spec in sorted(specs, key=lambda s: exits_on_eof(s.golden.config_text)):
             executor = self._aws_lane if spec.golden.peer is Peer.AWS else self._pool
             self._futures[spec.id] = executor.submit(run_case, spec, root / spec.id, self.peers)
+        for spec in dry_specs:  # no peer involved: any worker will do
+            self._futures[f"dry-{spec.id}"] = self._pool.submit(run_dry, spec, root / f"dry-{spec.id}")
 
     def _warm_aws(self) -> None:
         try:

@@ -14,7 +14,14 @@ import re
 import pytest
 
 from tests.compat.cases import CaseSpec, all_specs
-from tests.compat.compare import compare_bulk, compare_cloudwatch, compare_firehose, compare_records, compare_requests
+from tests.compat.compare import (
+    compare_bulk,
+    compare_cloudwatch,
+    compare_dry_run,
+    compare_firehose,
+    compare_records,
+    compare_requests,
+)
 from tests.compat.golden import GOLDEN_DIR, resolve_placeholders, shift_rfc3164_year
 from tests.compat.runner import RunResult
 
@@ -78,3 +85,18 @@ def test_golden_case(spec: CaseSpec, compat_runner: object) -> None:
             + (f"\nshipper's last output lines:\n{log}" if log else ""),
             pytrace=False,
         )
+
+
+@pytest.mark.parametrize("dry_spec", [pytest.param(s, id=s.id) for s in SPECS if s.golden.keeps_its_output and not s.is_variant])
+def test_dry_run_shows_what_the_outputs_sent(dry_spec: CaseSpec, compat_runner: object) -> None:
+    """``shipper dry-run`` on an output case prints exactly the documents, messages and records sent."""
+    result = compat_runner.result(f"dry-{dry_spec.id}")  # type: ignore[attr-defined]
+    expected = dry_spec.golden.expected()
+    problems = [result.problem] if result.problem else []
+    if result.returncode != 0:
+        problems.append(f"shipper dry-run exited with {result.returncode}")
+    problems += result.bad_lines[:3]
+    problems += compare_dry_run(expected.bulk, expected.cloudwatch, expected.requests, result.dry_run)
+    if problems:
+        log = result.stderr_tail()
+        pytest.fail(f"dry-run of {dry_spec.id}:\n  - " + "\n  - ".join(problems) + (f"\n{log}" if log else ""), pytrace=False)

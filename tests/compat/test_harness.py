@@ -9,7 +9,7 @@ import pytest
 
 from tests.compat.capture import parse_line
 from tests.compat.cases import CaseSpec
-from tests.compat.compare import Window, compare_bulk, compare_records, compare_requests, same
+from tests.compat.compare import Window, compare_bulk, compare_dry_run, compare_records, compare_requests, same
 from tests.compat.golden import GoldenCase, discover, input_tag, resolve_placeholders, shift_rfc3164_year
 from tests.compat.runner import HarnessError, exits_on_eof, prepare_config
 
@@ -127,3 +127,15 @@ def test_a_config_without_the_placeholder_is_a_harness_error(tmp_path: Path) -> 
     (case_dir / "fluent-bit.conf").write_text("[INPUT]\n    Name dummy\n[OUTPUT]\n    Name null\n    Match *\n")
     with pytest.raises(HarnessError):
         prepare_config(CaseSpec("99-x", GoldenCase("99-x", case_dir)), tmp_path)
+
+
+def test_dry_run_must_show_each_item_where_and_as_it_was_sent() -> None:
+    bulk = b'{"create":{"_index":"i","_id":"X"}}\n{"a":1}\n'
+    shown = [{"destination": {"index": "i", "operation": "create", "id": "X"}, "payload": '{"a":1}'}]
+    assert compare_dry_run(bulk, None, None, shown) == []
+    assert compare_dry_run(bulk, None, None, [{**shown[0], "payload": '{"a":2}'}]) != []
+    cloudwatch = {"g": {"s": [{"timestamp": None, "message": "m"}]}}
+    assert compare_dry_run(None, cloudwatch, None, [{"destination": {"log_group": "g", "log_stream": "s"}, "payload": "m"}]) == []
+    assert compare_dry_run(None, cloudwatch, None, []) != []
+    calls = [{"target": "Firehose_20150804.PutRecordBatch", "body": {"DeliveryStreamName": "d"}, "decoded_data": ["r\n"]}]
+    assert compare_dry_run(None, None, calls, [{"destination": {"delivery_stream": "d"}, "payload": "r"}]) != []
