@@ -133,3 +133,26 @@ async def test_sparse_regrow_after_truncation_skips_leading_nuls(tmp_path: Path)
         await asyncio.wait_for(task, 10)
         await plugin.stop()
     assert [r["log"] for r in pipe.records] == ["one", "two", "three"]
+
+
+async def test_a_rotated_name_that_still_matches_path_is_not_read_twice(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("1\n2\n")
+    plugin, pipe = make_tail({"path": f"{tmp_path}/app.log*", "read_from_head": "on", "rotate_wait": "0",
+                              "refresh_interval": "0.1"})
+    await plugin.start()
+    task = asyncio.create_task(plugin.run())
+    try:
+        for _ in range(100):
+            if len(pipe.records) == 2:
+                break
+            await asyncio.sleep(0.02)
+        log.rename(tmp_path / "app.log.1")
+        log.write_text("3\n")
+        for _ in range(100):  # long enough for the old file to be retired and rescanned several times
+            await asyncio.sleep(0.02)
+    finally:
+        plugin.request_stop()
+        await asyncio.wait_for(task, 10)
+        await plugin.stop()
+    assert sorted(r["log"] for r in pipe.records) == ["1", "2", "3"]

@@ -138,6 +138,8 @@ class TailInput(Input):
         self.files: dict[tuple[int, int], TailFile] = {}
         #: files no longer read whose chunks are still in flight; closed when acknowledged.
         self.draining: list[TailFile] = []
+        #: where retired files were left, so a rotated name that still matches Path is not read twice.
+        self.finished: dict[tuple[int, int], int] = {}
         self.db: OffsetsDB | None = None
         self.rows: dict[int, Row] = {}
         self.watcher: ChangeWatcher | None = None
@@ -198,11 +200,13 @@ class TailInput(Input):
     def _scan(self, first: bool) -> None:
         """Open files that match Path and are not open yet."""
         cutoff = time.time() - self.ignore_older if self.ignore_older else None
+        seen: set[tuple[int, int]] = set()
         for found in self.pathset.scan():
             try:
                 st = os.stat(found.real)
             except OSError:
                 continue
+            seen.add((st.st_dev, st.st_ino))
             if (st.st_dev, st.st_ino) in self.files or (cutoff is not None and st.st_mtime < cutoff):
                 continue
             tag = self.tagger.tag_for(found.shown)
@@ -217,12 +221,16 @@ class TailInput(Input):
             st = os.fstat(fd)
             offset = self._start_offset(fd, st, found, first)
             self._add(TailFile(found.real, found.shown, tag, fd, st.st_dev, st.st_ino, offset))
+        self.finished = {key: offset for key, offset in self.finished.items() if key in seen}
         self._watch()
 
     def _start_offset(self, fd: int, st: os.stat_result, found: Found, first: bool) -> int:
         """Where to start a newly opened file: its DB offset, its head, or its end."""
         if self.dry:
             return 0
+        finished = self.finished.get((st.st_dev, st.st_ino))
+        if finished is not None and finished <= st.st_size:
+            return finished
         row = self.rows.pop(st.st_ino, None)
         if row is not None:
             if row.offset <= st.st_size and digest_before(fd, row.offset) == row.digest:
@@ -396,6 +404,7 @@ class TailInput(Input):
     def _retire(self, tail: TailFile) -> None:
         """Stop reading a file; it closes once its in-flight chunks are acknowledged."""
         self.files.pop(tail.key, None)
+        self.finished[tail.key] = tail.offset
         self.count("fluentbit_input_files_closed_total")
         if tail.window.inflight:
             self.draining.append(tail)
