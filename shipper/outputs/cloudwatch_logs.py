@@ -20,6 +20,7 @@ go back to the engine.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections import defaultdict
@@ -34,7 +35,7 @@ from shipper.errors import ConfigError, PermanentError
 from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.cloudwatch_batching import Batch, Plan, encode_messages, plan
-from shipper.outputs.opensearch import ReasonLog
+from shipper.reasonlog import ReasonLog
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
 
@@ -169,7 +170,10 @@ class CloudWatchLogs(Output):
         if fallbacks:
             self.count(FALLBACKS, fallbacks)
             self._reasons.report(
-                ("template",), fallbacks, f"{fallbacks} records lacked a template value; sent to the fallback group/stream"
+                ("template",),
+                fallbacks,
+                f"{fallbacks} records lacked a template value; sent to the fallback group/stream",
+                level=logging.WARNING,
             )
         return routes
 

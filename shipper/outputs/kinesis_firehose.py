@@ -17,7 +17,7 @@ from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.firehose_records import Plan, TimeFormatter, compressor, encode_records, plan
-from shipper.outputs.opensearch import ReasonLog
+from shipper.reasonlog import ReasonLog
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
 

@@ -28,12 +28,11 @@ from shipper.outputs.opensearch_http import BulkTransport, SigV4Signer, TlsSetti
 from shipper.outputs.opensearch_index import IndexNamer
 from shipper.outputs.opensearch_response import BadResponse, is_retryable_status, parse_bulk_response
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
+from shipper.reasonlog import ReasonLog
 from shipper.registry import register
 
 #: Amazon OpenSearch Service accepts 10 MiB per request on small instances; stay well below.
 DEFAULT_MAX_REQUEST_SIZE = 5 * 1024 * 1024
-#: a repeated rejection reason is logged again at most this often (seconds).
-REASON_LOG_INTERVAL = 60.0
 #: whole-request statuses worth retrying besides 429/5xx: timeouts and (refreshable) auth failures.
 _RETRY_REQUEST_STATUSES = frozenset({401, 403, 408})
 _TRACE_LIMIT = 4000
@@ -42,37 +41,11 @@ DROPPED = "fluentbit_output_dropped_records_total"
 ITEM_ERRORS = "shipper_opensearch_item_errors_total"
 #: documents that already existed (409): delivered by an earlier attempt.
 CONFLICTS = "shipper_opensearch_conflicts_total"
-#: distinct reasons remembered by :class:`ReasonLog` before it starts over.
-_REASON_MEMORY = 1000
 
 
 def _buffer_size(text: str) -> int | None:
     """``Buffer_Size``: a size, or ``false`` for unlimited (Fluent Bit's spelling)."""
     return None if text.strip().lower() in ("false", "off", "0") else parse_size(text)
-
-
-class ReasonLog:
-    """Logs each distinct rejection reason at most once per interval, with a count."""
-
-    def __init__(self, log: logging.Logger, interval: float = REASON_LOG_INTERVAL) -> None:
-        self._log = log
-        self._interval = interval
-        self._last: dict[tuple[str, ...], float] = {}
-        self._suppressed: dict[tuple[str, ...], int] = {}
-
-    def report(self, reason: tuple[str, ...], count: int, message: str) -> None:
-        now = time.monotonic()
-        if len(self._last) >= _REASON_MEMORY and reason not in self._last:
-            self._last.clear()
-            self._suppressed.clear()
-        last = self._last.get(reason)
-        if last is not None and now - last < self._interval:
-            self._suppressed[reason] = self._suppressed.get(reason, 0) + count
-            return
-        self._last[reason] = now
-        earlier = self._suppressed.pop(reason, 0)
-        more = f" (and {earlier} more since the last report)" if earlier else ""
-        self._log.error("%s%s", message, more)
 
 
 @register
