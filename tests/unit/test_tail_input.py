@@ -305,3 +305,25 @@ async def test_db_directory_is_created(tmp_path: Path) -> None:
                               "exit_on_eof": "on"})
     await run_tail(plugin)
     assert db.exists() and lines_of(pipe) == ["a"]
+
+
+async def test_starting_at_the_end_mid_line_skips_the_rest_of_that_line(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("old\nhalf of a li")
+    plugin, pipe = make_tail({"path": str(log), "refresh_interval": "0.1"})
+    await plugin.start()
+    task = asyncio.create_task(plugin.run())
+    try:
+        await asyncio.sleep(0.3)
+        with log.open("a") as handle:
+            handle.write("ne\nnew\n")
+        for _ in range(100):
+            if pipe.records:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        plugin.request_stop()
+        await asyncio.wait_for(task, 10)
+        await plugin.stop()
+    assert lines_of(pipe) == ["new"]
+    assert plugin.metrics.value("shipper_tail_long_lines_skipped_total", name="tail.0") == 0

@@ -220,7 +220,10 @@ class TailInput(Input):
                 continue
             st = os.fstat(fd)
             offset = self._start_offset(fd, st, found, first)
-            self._add(TailFile(found.real, found.shown, tag, fd, st.st_dev, st.st_ino, offset))
+            tail = TailFile(found.real, found.shown, tag, fd, st.st_dev, st.st_ino, offset)
+            # starting at the end of a line being written: skip its rest rather than ship half a line
+            tail.skipping = offset > 0 and os.pread(fd, 1, offset - 1) != b"\n"
+            self._add(tail)
         self.finished = {key: offset for key, offset in self.finished.items() if key in seen}
         self._watch()
 
