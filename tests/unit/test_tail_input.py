@@ -327,3 +327,12 @@ async def test_starting_at_the_end_mid_line_skips_the_rest_of_that_line(tmp_path
         await plugin.stop()
     assert lines_of(pipe) == ["new"]
     assert plugin.metrics.value("shipper_tail_long_lines_skipped_total", name="tail.0") == 0
+
+
+async def test_paths_may_contain_spaces(tmp_path: Path) -> None:
+    (tmp_path / "my logs").mkdir()
+    (tmp_path / "my logs" / "a.log").write_text("spaced\n")
+    plugin, pipe = make_tail({"path": f" {tmp_path}/my logs/*.log ,{tmp_path}/none/*.log",
+                              "read_from_head": "on", "exit_on_eof": "on"})
+    await run_tail(plugin)
+    assert lines_of(pipe) == ["spaced"]

@@ -38,6 +38,11 @@ WARN_EVERY = 60.0
 GC_YOUNG_THRESHOLD = 50_000
 
 
+def comma_list(text: str) -> list[str]:
+    """Fluent Bit splits Path and Exclude_Path on commas only: paths may contain spaces."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def tune_gc() -> None:
     """Make the cyclic GC cheap for a process that creates millions of short-lived dicts.
 
@@ -60,8 +65,8 @@ class TailInput(Input):
     name = "tail"
     summary = "follow log files (container logs, rotation, multiline, offsets DB)"
     options = (
-        Option("path", "list", required=True, help="comma-separated globs of files to read"),
-        Option("exclude_path", "list", default=[], help="fnmatch patterns of paths to skip"),
+        Option("path", required=True, help="comma-separated globs of files to read"),
+        Option("exclude_path", default="", help="comma-separated fnmatch patterns of paths to skip"),
         Option("key", default="log", help="record key of the line when no parser applies"),
         Option("path_key", help="add the file's path under this key"),
         Option("offset_key", help="add the line's byte offset under this key"),
@@ -134,7 +139,8 @@ class TailInput(Input):
             raise ConfigErrors(errors)
         dry = context.dry_run
         self.dry = dry is not None
-        self.pathset = PathSet(settings["path"], settings["exclude_path"], dry.log_dir if dry else None)
+        self.pathset = PathSet(comma_list(settings["path"]), comma_list(settings["exclude_path"]),
+                               dry.log_dir if dry else None)
         self.files: dict[tuple[int, int], TailFile] = {}
         #: files no longer read whose chunks are still in flight; closed when acknowledged.
         self.draining: list[TailFile] = []
