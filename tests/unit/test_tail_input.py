@@ -238,10 +238,10 @@ async def test_offsets_commit_only_contiguously_when_acks_come_out_of_order(
         rows = sqlite3.connect(db).execute("SELECT offset FROM shipper_tail_files").fetchall()
         return rows[0][0] if rows else None
 
-    assert len(pipe.tokens) == 3 and committed() is None  # nothing acknowledged, nothing committed
+    assert len(pipe.tokens) == 3 and committed() == 0  # the row exists from the start; nothing acknowledged yet
     plugin.acknowledge(pipe.tokens[2])
     plugin.acknowledge(pipe.tokens[1])
-    assert committed() is None
+    assert committed() == 0
     plugin.acknowledge(pipe.tokens[0])
     assert committed() == 18
     await plugin.stop()
@@ -336,3 +336,17 @@ async def test_paths_may_contain_spaces(tmp_path: Path) -> None:
                               "read_from_head": "on", "exit_on_eof": "on"})
     await run_tail(plugin)
     assert lines_of(pipe) == ["spaced"]
+
+
+async def test_file_rotated_while_stopped_before_any_ack_is_found(tmp_path: Path) -> None:
+    log, db = tmp_path / "app.log", tmp_path / "tail.db"
+    log.write_text("1\n2\n")
+    props = {"path": str(log), "db": str(db), "exit_on_eof": "on", "read_from_head": "on"}
+    plugin, pipe = make_tail(props, FakePipeline(ack=False))
+    await run_tail(plugin)  # read, never acknowledged: like a kill -9 before delivery
+    assert lines_of(pipe) == ["1", "2"]
+    log.rename(tmp_path / "app.log.1")
+    log.write_text("3\n")
+    plugin, pipe = make_tail({**props, "read_from_head": "off"})
+    await run_tail(plugin)
+    assert sorted(lines_of(pipe)) == ["1", "2", "3"]

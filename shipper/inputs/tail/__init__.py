@@ -285,6 +285,10 @@ class TailInput(Input):
             tail.chain = new_chain(self.multiline, self.key, True, self._standalone)
         self.files[tail.key] = tail
         self.count("fluentbit_input_files_opened_total")
+        if self.db is not None:
+            # a row from the moment the file is opened: if it is rotated away before anything of it
+            # was acknowledged and shipper stops, the restart still finds it by inode
+            self._commit(tail)
 
     def _standalone(self, line: str, ts: int) -> Event:
         # Fluent Bit hands multiline parsers the line with its newline, and a line
