@@ -54,11 +54,11 @@ class FakePipeline:
 
 
 def make_tail(props: dict[str, str], pipeline: FakePipeline | None = None, dry_run: DryRun | None = None,
-              multiline_sections: list | None = None) -> tuple[TailInput, FakePipeline]:
+              instance: str | None = None) -> tuple[TailInput, FakePipeline]:
     context = make_context()
-    context.multiline_parsers = build_multiline_parsers(multiline_sections or [], {}, [])
+    context.multiline_parsers = build_multiline_parsers([], {}, [])
     context.dry_run = dry_run
-    plugin = make_plugin("input", "tail", props, context=context)
+    plugin = make_plugin("input", "tail", props, context=context, instance_name=instance)
     assert isinstance(plugin, TailInput)
     context.pipeline = pipeline or FakePipeline()
     return plugin, context.pipeline  # type: ignore[return-value]
@@ -350,3 +350,16 @@ async def test_file_rotated_while_stopped_before_any_ack_is_found(tmp_path: Path
     plugin, pipe = make_tail({**props, "read_from_head": "off"})
     await run_tail(plugin)
     assert sorted(lines_of(pipe)) == ["1", "2", "3"]
+
+
+async def test_a_reloaded_tail_goes_on_where_the_previous_one_committed(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("1\n2\n")
+    props = {"path": str(log), "exit_on_eof": "on", "read_from_head": "on"}
+    plugin, pipe = make_tail(props, instance="reload-test")
+    await run_tail(plugin)
+    with log.open("a") as handle:
+        handle.write("3\n")
+    plugin, pipe = make_tail(props, instance="reload-test")  # no DB: only the in-process handover knows
+    await run_tail(plugin)
+    assert lines_of(pipe) == ["3"]

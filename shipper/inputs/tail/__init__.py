@@ -34,6 +34,8 @@ from shipper.registry import register
 READS_PER_ROUND = 4
 #: at most one long-line warning per file per this many seconds.
 WARN_EVERY = 60.0
+#: committed offsets by instance name, from a tail that stopped to the one a reload starts.
+_HANDOVER: dict[str, dict[tuple[str, int, int], int]] = {}
 #: young-generation GC threshold while tail runs (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 50_000
 
@@ -146,6 +148,8 @@ class TailInput(Input):
         self.draining: list[TailFile] = []
         #: where retired files were left, so a rotated name that still matches Path is not read twice.
         self.finished: dict[tuple[int, int], int] = {}
+        #: committed offsets left by this input's previous instance (before a configuration reload).
+        self.handover: dict[tuple[str, int, int], int] = {}
         self.db: OffsetsDB | None = None
         self.rows: dict[int, Row] = {}
         self.watcher: ChangeWatcher | None = None
@@ -169,7 +173,9 @@ class TailInput(Input):
     async def stop(self) -> None:
         if self.watcher is not None:
             self.watcher.close()
+        handover = _HANDOVER.setdefault(self.instance_name, {})
         for tail in [*self.files.values(), *self.draining]:
+            handover[(tail.real, *tail.key)] = tail.window.committed
             tail.close()
         self.files.clear()
         self.draining.clear()
@@ -179,6 +185,7 @@ class TailInput(Input):
 
     async def run(self) -> None:
         tune_gc()
+        self.handover = _HANDOVER.pop(self.instance_name, {})
         self.watcher = ChangeWatcher(self.settings["inotify_watcher"] and not self.dry, self.log)
         self._scan(first=True)
         if self.db is not None:
@@ -238,6 +245,8 @@ class TailInput(Input):
         if self.dry:
             return 0
         finished = self.finished.get((st.st_dev, st.st_ino))
+        if finished is None:
+            finished = self.handover.get((found.real, st.st_dev, st.st_ino))
         if finished is not None and finished <= st.st_size:
             return finished
         row = self.rows.pop(st.st_ino, None)
