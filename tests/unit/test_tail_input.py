@@ -363,3 +363,19 @@ async def test_a_reloaded_tail_goes_on_where_the_previous_one_committed(tmp_path
     plugin, pipe = make_tail(props, instance="reload-test")  # no DB: only the in-process handover knows
     await run_tail(plugin)
     assert lines_of(pipe) == ["3"]
+
+
+async def test_a_failing_parser_never_loses_lines(tmp_path: Path) -> None:
+    class Broken:
+        def parse_lines(self, lines: list) -> list:
+            raise RuntimeError("parser bug")
+
+    (tmp_path / "app.log").write_text("a\nb\n")
+    context = make_context()
+    context.parsers = {"broken": Broken()}
+    plugin = make_plugin("input", "tail", {"path": str(tmp_path / "app.log"), "parser": "broken",
+                                           "read_from_head": "on", "exit_on_eof": "on"}, context=context)
+    pipe = context.pipeline = FakePipeline()
+    await run_tail(plugin)  # type: ignore[arg-type]
+    assert lines_of(pipe) == ["a", "b"]
+    assert plugin.metrics.value("shipper_tail_decode_errors_total", name="tail.0") == 1

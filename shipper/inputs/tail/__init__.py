@@ -338,6 +338,16 @@ class TailInput(Input):
 
     def _events(self, tail: TailFile, lines: list[str], offsets: list[int] | None) -> list[Event]:
         ts = now_ns()
+        try:
+            return self._decode(tail, lines, offsets, ts)
+        except Exception:
+            # a parser bug must not lose the lines (they are already consumed): ship them raw
+            self.count("shipper_tail_decode_errors_total")
+            if self._warn(tail.shown, "decode", "decoding failed; the batch is shipped as raw lines", error=True):
+                self.log.exception("%s: decoding failed", tail.shown)
+            return plain_events(lines, ts, self.key, None, self.path_key, tail.shown, self.offset_key, offsets)
+
+    def _decode(self, tail: TailFile, lines: list[str], offsets: list[int] | None, ts: int) -> list[Event]:
         if tail.chain is None:
             return plain_events(lines, ts, self.key, self.parser, self.path_key, tail.shown, self.offset_key, offsets)
         events: list[Event] = []
@@ -464,9 +474,11 @@ class TailInput(Input):
             self._warn(tail.shown, "long", f"skipped {count} line(s) longer than Buffer_Max_Size ({self.max_line} bytes); "
                        "raise Buffer_Max_Size to keep them (Fluent Bit would stop reading this file)", error=True)
 
-    def _warn(self, path: str, what: str, message: str, error: bool = False) -> None:
-        """One warning per file and kind per minute: never a log line per record."""
+    def _warn(self, path: str, what: str, message: str, error: bool = False) -> bool:
+        """One warning per file and kind per minute (never a log line per record); True when logged."""
         now = time.monotonic()
-        if now - self._warned.get((path, what), -WARN_EVERY) >= WARN_EVERY:
-            self._warned[(path, what)] = now
-            (self.log.error if error else self.log.warning)("%s: %s", path, message)
+        if now - self._warned.get((path, what), -WARN_EVERY) < WARN_EVERY:
+            return False
+        self._warned[(path, what)] = now
+        (self.log.error if error else self.log.warning)("%s: %s", path, message)
+        return True
