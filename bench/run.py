@@ -63,10 +63,14 @@ _FILE = """[OUTPUT]
 
 #: name -> (description, sections after the input)
 PIPELINES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "cri-null": ("tail + cri -> null", (_NULL,)),
-    "cri-json-null": ("tail + cri -> parser json (Reserve_Data) -> null", (_PARSER_FILTER, _NULL)),
-    "cri-json-file": ("tail + cri -> parser json (Reserve_Data) -> file", (_PARSER_FILTER, _FILE)),
+    "cri-null": ("tail + {ml} -> null", (_NULL,)),
+    "cri-json-null": ("tail + {ml} -> parser json (Reserve_Data) -> null", (_PARSER_FILTER, _NULL)),
+    "cri-json-file": ("tail + {ml} -> parser json (Reserve_Data) -> file", (_PARSER_FILTER, _FILE)),
 }
+
+
+#: the tail multiline parser for each generated format.
+MULTILINE = {"cri": "cri", "docker": "docker", "mixed": "docker, cri"}
 
 
 @dataclass
@@ -139,7 +143,7 @@ def baseline(work: Path, name: str, timeout: float) -> Result:
     return run_pipeline(write_config(work, empty, name, "cri", "8MB"), name, timeout)
 
 
-def report(results: list[Result], summary: Summary, spec: Spec, idle: Result) -> str:
+def report(results: list[Result], summary: Summary, spec: Spec, idle: Result, multiline: str) -> str:
     """A Markdown table of the figures."""
     mb = summary.bytes / 1_000_000
     lines = [
@@ -158,7 +162,7 @@ def report(results: list[Result], summary: Summary, spec: Spec, idle: Result) ->
         out = "-" if r.output_records is None else str(r.output_records)
         status = "" if r.returncode == 0 else f" (exit {r.returncode})"
         lines.append(
-            f"| {PIPELINES[r.name][0]}{status} | {summary.lines / r.wall:,.0f} | {mb / r.cpu:.1f} | "
+            f"| {PIPELINES[r.name][0].format(ml=multiline)}{status} | {summary.lines / r.wall:,.0f} | {mb / r.cpu:.1f} | "
             f"{mb / max(r.cpu - idle.cpu, 0.01):.1f} | {mb / r.wall:.1f} | "
             f"{r.cpu:.2f} | {r.wall:.2f} | {r.peak_rss_mb:.0f} | {out} |"
         )
@@ -178,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = Spec(args.size_mb, args.pods, args.fmt)
     print(f"generating {args.size_mb:g} MB in {args.pods} files ({args.fmt}) ...", file=sys.stderr)
     logs, summary = data_dir(spec, args.cache)
-    multiline = {"cri": "cri", "docker": "docker", "mixed": "docker, cri"}[args.fmt]
+    multiline = MULTILINE[args.fmt]
     work = args.cache / "work"
     work.mkdir(parents=True, exist_ok=True)
     results = []
@@ -188,5 +192,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {name} ...", file=sys.stderr)
         results.append(run_pipeline(write_config(work, logs, name, multiline, args.mem_buf_limit), name, args.timeout))
     idle = baseline(work, "cri-null", args.timeout)
-    print(report(results, summary, spec, idle))
+    print(report(results, summary, spec, idle, multiline))
     return 0 if all(r.returncode == 0 for r in results) else 1
