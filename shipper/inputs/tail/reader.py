@@ -105,7 +105,7 @@ class TailFile:
         self.skip_nuls = True
         self.window.reset(0)
 
-    def read(self, max_line: int, crlf: bool = True, want_offsets: bool = False, skip_empty: bool = False) -> Batch | None:
+    def read(self, max_line: int, want_offsets: bool = False, skip_empty: bool = False) -> Batch | None:
         """Read what is new; None at EOF.  A batch may hold no line (a long line in progress)."""
         pos = self.read_pos
         data = os.pread(self.fd, READ_SIZE, pos)
@@ -144,13 +144,13 @@ class TailFile:
         self.offset += cut
         end = self.offset
         if want_offsets:
-            return self._slow_split(complete, first, start, end, max_line, crlf, want_offsets, skip_empty)
+            return self._slow_split(complete, first, start, end, max_line, want_offsets, skip_empty)
         text = complete[first:].decode("utf-8", "replace") if first else complete.decode("utf-8", "replace")
         lines = text.split("\n")
         lines.pop()
         if len(text) > max_line and max(map(len, lines)) > max_line:
-            return self._slow_split(complete, first, start, end, max_line, crlf, want_offsets, skip_empty)
-        if crlf and "\r" in text:
+            return self._slow_split(complete, first, start, end, max_line, want_offsets, skip_empty)
+        if "\r" in text:
             lines = [line[:-1] if line.endswith("\r") else line for line in lines]
         if skip_empty and "" in lines:
             lines = [line for line in lines if line]
@@ -158,8 +158,7 @@ class TailFile:
 
     @staticmethod
     def _slow_split(
-        complete: bytes, first: int, start: int, end: int, max_line: int, crlf: bool, want_offsets: bool,
-        skip_empty: bool,
+        complete: bytes, first: int, start: int, end: int, max_line: int, want_offsets: bool, skip_empty: bool
     ) -> Batch:
         """Line by line, for Offset_Key and for batches that may hold an over-long line."""
         lines: list[str] = []
@@ -171,7 +170,7 @@ class TailFile:
         for raw in raw_lines:
             line_start = position
             position += len(raw) + 1
-            if crlf and raw.endswith(b"\r"):
+            if raw.endswith(b"\r"):
                 raw = raw[:-1]
             if len(raw) > max_line:
                 long_lines += 1
