@@ -509,7 +509,7 @@ class OverloadReport:
 
 
 def overload_scenario(work: Path, moto: MotoServer, proxy: RecordingProxy, mem_buf_limit: int = 4 << 20,
-                      files: int = 4, lines: int = 25_000, rate: float = 40_000, throttle: float = 4,
+                      files: int = 4, lines: int = 50_000, rate: float = 40_000, throttle: float = 4,
                       settle: float = 90) -> OverloadReport:
     """The sink throttles every PutLogEvents for ``throttle`` seconds while the writer writes at full speed.
 
