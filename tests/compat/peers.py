@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.compat.golden import GoldenCase
+from tests.compat.golden import GoldenCase, Peer
 
 REGION = "us-east-1"
 FIREHOSE_STREAM = "golden-ds"
@@ -195,8 +195,6 @@ class Peers:
     @contextmanager
     def session(self, case: GoldenCase, input_dir: Path) -> Iterator[PeerRun]:
         """The peer ``case`` needs, ready for one run; its observations filled in on exit."""
-        from tests.compat.golden import Peer
-
         if case.peer is Peer.AWS:
             with self.aws.session(case) as run:
                 yield run
