@@ -4,8 +4,11 @@ Every function returns a list of human-readable differences (empty = same), so a
 failing case says precisely what differs instead of dumping two blobs.
 
 - Records compare per tag, in order; values compare strictly as JSON (``1``,
-  ``1.0`` and ``true`` differ), maps as maps, except the key order of the
-  ``kubernetes`` map, which Fluent Bit defines.
+  ``1.0`` and ``true`` differ).  Once the values agree, key order is compared
+  too, at every level: every output writes records as JSON text in that order
+  (file lines, CloudWatch messages, Firehose records, OpenSearch documents),
+  and Fluent Bit defines it (``Path_Key`` first, ``Move_to_start``, the
+  ``kubernetes`` map's fixed order).
 - ``time: null`` in an expectation means "wall clock": the actual time must fall
   inside the run's window (start - 2 s ... end + 2 s).  Actual times inside the
   window are normalised to null before comparing, so an exact expected time met
@@ -22,8 +25,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-#: maps whose key order Fluent Bit defines and dashboards see.
-ORDERED_MAPS = ("kubernetes",)
 #: the AWS calls that carry records; every other call creates a resource.
 DATA_CALLS = ("PutLogEvents", "PutRecordBatch")
 MAX_REPORTED = 8
@@ -83,11 +84,20 @@ def record_differences(expected: dict[str, Any], actual: dict[str, Any]) -> list
     for key in expected:
         if key in actual and not same(expected[key], actual[key]):
             out.append(f"{key!r}: expected {_show(expected[key])}, got {_show(actual[key])}")
-    for key in ORDERED_MAPS:
-        exp, act = expected.get(key), actual.get(key)
-        if isinstance(exp, dict) and isinstance(act, dict) and same(exp, act) and list(exp) != list(act):
-            out.append(f"{key!r} key order: expected {list(exp)}, got {list(act)}")
+    if not out:
+        out.extend(order_differences(expected, actual))
     return out
+
+
+def order_differences(expected: Any, actual: Any, where: str = "record") -> list[str]:
+    """Where two equal values order their map keys differently (every output writes JSON text in that order)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if list(expected) != list(actual):
+            return [f"{where} key order: expected {list(expected)}, got {list(actual)}"]
+        return [p for k in expected for p in order_differences(expected[k], actual[k], f"{where}[{k!r}]")]
+    if isinstance(expected, list) and isinstance(actual, list):
+        return [p for i, (e, a) in enumerate(zip(expected, actual)) for p in order_differences(e, a, f"{where}[{i}]")]
+    return []
 
 
 def _by_tag(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -40,12 +40,15 @@ def test_record_differences_are_named() -> None:
     assert "missing keys ['b']" in text and "extra keys ['c']" in text and "'a': expected 1, got 1.0" in text
 
 
-def test_kubernetes_key_order_matters_and_other_maps_do_not() -> None:
-    expected = [rec({"x": {"p": 1, "q": 2}, "kubernetes": {"pod_name": "a", "namespace_name": "b"}})]
-    swapped_x = [rec({"x": {"q": 2, "p": 1}, "kubernetes": {"pod_name": "a", "namespace_name": "b"}})]
-    swapped_k = [rec({"x": {"p": 1, "q": 2}, "kubernetes": {"namespace_name": "b", "pod_name": "a"}})]
-    assert compare_records(expected, swapped_x, WINDOW) == []
-    assert "key order" in compare_records(expected, swapped_k, WINDOW)[0]
+def test_key_order_is_compared_once_values_agree() -> None:
+    expected = [rec({"x": {"p": 1, "q": [{"a": 1, "b": 2}]}, "kubernetes": {"pod_name": "a", "namespace_name": "b"}})]
+    assert compare_records(expected, [rec({"x": {"p": 1, "q": [{"a": 1, "b": 2}]}, "kubernetes": {"pod_name": "a", "namespace_name": "b"}})], WINDOW) == []
+    swapped_k = [rec({"x": {"p": 1, "q": [{"a": 1, "b": 2}]}, "kubernetes": {"namespace_name": "b", "pod_name": "a"}})]
+    assert "record['kubernetes'] key order" in compare_records(expected, swapped_k, WINDOW)[0]
+    swapped_deep = [rec({"x": {"p": 1, "q": [{"b": 2, "a": 1}]}, "kubernetes": {"pod_name": "a", "namespace_name": "b"}})]
+    assert "record['x']['q'][0] key order" in compare_records(expected, swapped_deep, WINDOW)[0]
+    moved = [rec({"kubernetes": {"pod_name": "a", "namespace_name": "b"}, "x": {"p": 1, "q": [{"a": 1, "b": 2}]}})]
+    assert "record key order" in compare_records(expected, moved, WINDOW)[0]
 
 
 def test_wall_clock_times_must_fall_inside_the_run() -> None:
