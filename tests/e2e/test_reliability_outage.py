@@ -39,7 +39,8 @@ def test_everything_arrives_after_the_sink_comes_back(tmp_path: Path, sink) -> N
     moto, proxy = sink
     report = outage_scenario(tmp_path, moto, proxy, outage=OUTAGE)
     print(f"\noutage {report.outage_seconds:.1f}s, recovery {report.recovery_seconds:.1f}s, "
-          f"retries {report.retries:g}, duplicates {report.delivered - report.expected}")
+          f"retries {report.retries:g}, duplicates {report.delivered - report.expected}, "
+          f"{report.requests_after_outage} PutLogEvents calls to catch up")
     assert report.newest_per_file == {f: report.last_seq for f in report.newest_per_file}
     assert report.outage_seconds >= OUTAGE
     assert not report.missing, f"{len(report.missing)} lines lost, e.g. {sorted(report.missing)[:5]}"
