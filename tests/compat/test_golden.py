@@ -27,6 +27,7 @@ from tests.compat.runner import RunResult
 
 SPECS = all_specs()
 BULK_CONTENT_TYPE = "application/x-ndjson"
+TRACEBACK = "Traceback (most recent call last)"
 
 
 def _param(spec: CaseSpec) -> object:
@@ -37,6 +38,8 @@ def _param(spec: CaseSpec) -> object:
 def judge(spec: CaseSpec, result: RunResult) -> list[str]:
     """Every way the run differs from what the case (or its documented difference) expects."""
     problems = [result.problem] if result.problem else []
+    if TRACEBACK in result.stderr:
+        problems.append("shipper logged a Python traceback: bad input must never crash a plugin")
     expect_error = spec.difference.expect_error if spec.difference else None
     if expect_error is not None:
         if result.returncode == 0:
@@ -93,6 +96,8 @@ def test_dry_run_shows_what_the_outputs_sent(dry_spec: CaseSpec, compat_runner: 
     result = compat_runner.result(f"dry-{dry_spec.id}")  # type: ignore[attr-defined]
     expected = dry_spec.golden.expected()
     problems = [result.problem] if result.problem else []
+    if TRACEBACK in result.stderr:
+        problems.append("shipper dry-run logged a Python traceback")
     if result.returncode != 0:
         problems.append(f"shipper dry-run exited with {result.returncode}")
     problems += result.bad_lines[:3]
