@@ -23,7 +23,7 @@ from tests.compat.compare import (
     compare_requests,
 )
 from tests.compat.golden import GOLDEN_DIR, resolve_placeholders, shift_rfc3164_year
-from tests.compat.runner import RunResult
+from tests.compat.runner import RunResult, SuiteRunner
 
 SPECS = all_specs()
 BULK_CONTENT_TYPE = "application/x-ndjson"
@@ -46,6 +46,8 @@ def judge(spec: CaseSpec, result: RunResult) -> list[str]:
             problems.append("shipper accepted the config; the documented behaviour is to refuse it")
         if not re.search(expect_error, result.stderr):
             problems.append(f"stderr does not match {expect_error!r}")
+        if result.records:
+            problems.append(f"{len(result.records)} records came out of a configuration that must be refused")
         return problems
     if result.returncode not in (0, None):
         problems.append(f"shipper exited with {result.returncode}")
@@ -76,8 +78,8 @@ NO_CORPUS = pytest.param(
 
 
 @pytest.mark.parametrize("spec", [_param(s) for s in SPECS] or [NO_CORPUS])
-def test_golden_case(spec: CaseSpec, compat_runner: object) -> None:
-    result = compat_runner.result(spec.id)  # type: ignore[attr-defined]
+def test_golden_case(spec: CaseSpec, compat_runner: SuiteRunner) -> None:
+    result = compat_runner.result(spec.id)
     problems = judge(spec, result)
     if problems:
         what = f"documented difference {spec.difference.id!r}" if spec.difference else "Fluent Bit's output"
@@ -91,9 +93,9 @@ def test_golden_case(spec: CaseSpec, compat_runner: object) -> None:
 
 
 @pytest.mark.parametrize("dry_spec", [pytest.param(s, id=s.id) for s in SPECS if s.golden.keeps_its_output and not s.is_variant])
-def test_dry_run_shows_what_the_outputs_sent(dry_spec: CaseSpec, compat_runner: object) -> None:
+def test_dry_run_shows_what_the_outputs_sent(dry_spec: CaseSpec, compat_runner: SuiteRunner) -> None:
     """``shipper dry-run`` on an output case prints exactly the documents, messages and records sent."""
-    result = compat_runner.result(f"dry-{dry_spec.id}")  # type: ignore[attr-defined]
+    result = compat_runner.result(f"dry-{dry_spec.id}")
     expected = dry_spec.golden.expected()
     problems = [result.problem] if result.problem else []
     if TRACEBACK in result.stderr:
