@@ -59,7 +59,7 @@ def drift(differences: list[Difference], doc: Path = DOC, readme: Path = README)
     """Why the docs disagree with differences.toml (empty = in sync)."""
     problems = []
     if not doc.is_file() or doc.read_text() != render_doc(differences):
-        problems.append(f"{doc.relative_to(REPO)} is stale: run python -m tests.compat.readme_differences")
+        problems.append(f"{doc.name} is stale: run python -m tests.compat.readme_differences")
     if readme.is_file():
         text = readme.read_text()
         block = _between_markers(text)

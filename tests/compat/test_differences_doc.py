@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.compat.cases import DIFFERENCES_DIR, load_differences, load_pending
 from tests.compat.golden import EXPECTED_FILES, discover
-from tests.compat.readme_differences import drift
+from tests.compat.readme_differences import drift, render_block, render_doc
 
 
 def test_docs_match_differences_toml() -> None:
@@ -37,3 +38,18 @@ def test_pending_entries_name_existing_cases() -> None:
     ids = {c.name for c in discover()} | {f"diff-{d.id}" for d in load_differences()}
     unknown = sorted(set(load_pending()) - ids)
     assert not unknown, f"pending.toml names no such case: {unknown}"
+
+
+def test_a_readme_that_drifted_from_the_list_is_reported(tmp_path: Path) -> None:
+    differences = load_differences()
+    doc = tmp_path / "differences.md"
+    doc.write_text(render_doc(differences))
+    readme = tmp_path / "README.md"
+    readme.write_text("# shipper\n\n" + render_block(differences) + "\nmore\n")
+    assert drift(differences, doc, readme) == []
+    readme.write_text("# shipper\n\n" + render_block(differences[1:]))
+    assert "generated differences block differs" in drift(differences, doc, readme)[0]
+    readme.write_text("## Differences from Fluent Bit\n\n- something else\n")
+    assert "lacks" in drift(differences, doc, readme)[0]
+    doc.write_text("stale")
+    assert "stale" in drift(differences, doc, tmp_path / "no-readme.md")[0]
