@@ -24,7 +24,7 @@ from shipper.inputs.tail.paths import Found, PathSet
 from shipper.inputs.tail.reader import TailFile
 from shipper.inputs.tail.records import plain_events, with_path
 from shipper.inputs.tail.tagging import TagMaker
-from shipper.inputs.tail.watcher import ChangeWatcher
+from shipper.inputs.tail.watcher import INOTIFY_RECHECK, ChangeWatcher
 from shipper.multiline import MultilineParser, new_chain
 from shipper.options import Option, Settings
 from shipper.plugin import Context, Input
@@ -144,6 +144,8 @@ class TailInput(Input):
         self.pathset = PathSet(comma_list(settings["path"]), comma_list(settings["exclude_path"]),
                                dry.log_dir if dry else None)
         self.files: dict[tuple[int, int], TailFile] = {}
+        #: the file now open under each path (as configured and resolved), for inotify's reports.
+        self.by_path: dict[str, TailFile] = {}
         #: files no longer read whose chunks are still in flight; closed when acknowledged.
         self.draining: list[TailFile] = []
         #: where retired files were left, so a rotated name that still matches Path is not read twice.
@@ -178,6 +180,7 @@ class TailInput(Input):
             handover[(tail.real, *tail.key)] = tail.window.committed
             tail.close()
         self.files.clear()
+        self.by_path.clear()
         self.draining.clear()
         if self.db is not None:
             self.db.close()
@@ -190,12 +193,22 @@ class TailInput(Input):
         self._scan(first=True)
         if self.db is not None:
             self._recover_rotated()
-        last_scan = time.monotonic()
+        last_scan = full_due = time.monotonic()
+        changed: set[str] | None = None
+        busy: list[TailFile] = []
         while not self.stopping.is_set():
-            progressed = await self._read_round()
             now = time.monotonic()
-            if not progressed:
-                await self._check_files(now)
+            full = changed is None or now >= full_due
+            if full:
+                targets = list(self.files.values())
+                full_due = now + INOTIFY_RECHECK
+            else:
+                targets = self._changed_files(changed or set(), busy)
+            await self._read_round(targets)
+            busy = [t for t in targets if not t.at_eof and t.fd >= 0]
+            now = time.monotonic()
+            if not busy:
+                await self._check_files(now, targets)
                 if (self.exit_on_eof or self.dry) and all(t.at_eof for t in self.files.values()):
                     await self._flush_all()
                     if not self.dry:
@@ -205,9 +218,20 @@ class TailInput(Input):
                 self._rescan_soon = any(t.rotated_at is not None for t in self.files.values())
                 self._scan(first=False)
                 last_scan = now
-            if not progressed:
-                await self.watcher.wait()
+            # files with more to read go first, without waiting; otherwise sleep until a change
+            changed = set() if busy else await self.watcher.wait()
         await self._flush_all()
+
+    def _changed_files(self, paths: set[str], busy: list[TailFile]) -> list[TailFile]:
+        """The files inotify named, plus those still being read; an unknown path may be a new file."""
+        targets = list(busy)
+        for path in paths:
+            tail = self.by_path.get(path)
+            if tail is None:
+                self._rescan_soon = True
+            elif tail not in targets:
+                targets.append(tail)
+        return targets
 
     # -- discovery --------------------------------------------------------------
     def _scan(self, first: bool) -> None:
@@ -293,6 +317,7 @@ class TailInput(Input):
         if self.multiline:
             tail.chain = new_chain(self.multiline, self.key, True, self._standalone)
         self.files[tail.key] = tail
+        self.by_path[tail.real] = self.by_path[os.path.realpath(tail.real)] = tail
         self.count("fluentbit_input_files_opened_total")
         if self.db is not None:
             # a row from the moment the file is opened: if it is rotated away before anything of it
@@ -312,13 +337,14 @@ class TailInput(Input):
         self.watcher.watch(dirs)
 
     # -- reading ----------------------------------------------------------------
-    async def _read_round(self) -> bool:
-        """Read what is new in every file; True when anything was read."""
-        progressed = False
-        for tail in list(self.files.values()):
+    async def _read_round(self, targets: list[TailFile]) -> None:
+        """Read what is new in these files (up to READS_PER_ROUND reads each; ``at_eof`` says who is done)."""
+        for tail in targets:
             if tail.fd < 0:
                 continue
             try:
+                if not tail.changed():
+                    continue
                 if tail.truncated():
                     self._truncated(tail)
                 for _ in range(READS_PER_ROUND):
@@ -326,15 +352,15 @@ class TailInput(Input):
                                       skip_empty=self.skip_empty)
                     if batch is None:
                         break
-                    progressed = True
                     if batch.long_lines:
                         self._long_lines(tail, batch.long_lines)
                     await self._deliver(tail, self._events(tail, batch.lines, batch.offsets), batch.start,
                                         batch.end, batch.end - batch.start)
+                    if tail.at_eof:
+                        break
             except OSError as exc:
                 self._warn(tail.shown, "read", f"read failed ({exc}); closing the file")
                 self._retire(tail)
-        return progressed
 
     def _events(self, tail: TailFile, lines: list[str], offsets: list[int] | None) -> list[Event]:
         ts = now_ns()
@@ -395,10 +421,10 @@ class TailInput(Input):
             self._warn("DB", "db", f"offset not saved: {self.db.last_error}", error=True)
 
     # -- housekeeping -------------------------------------------------------------
-    async def _check_files(self, now: float) -> None:
+    async def _check_files(self, now: float, targets: list[TailFile]) -> None:
         """At EOF: notice rotation and deletion, retire old files, flush timed-out groups."""
-        for tail in list(self.files.values()):
-            if not tail.at_eof:
+        for tail in targets:
+            if not tail.at_eof or tail.fd < 0:
                 continue
             if tail.chain is not None:
                 expired: list[Event] = []
@@ -436,6 +462,9 @@ class TailInput(Input):
     def _retire(self, tail: TailFile) -> None:
         """Stop reading a file; it closes once its in-flight chunks are acknowledged."""
         self.files.pop(tail.key, None)
+        for path in (tail.real, os.path.realpath(tail.real)):
+            if self.by_path.get(path) is tail:
+                del self.by_path[path]
         self.finished[tail.key] = tail.offset
         self.count("fluentbit_input_files_closed_total")
         if tail.window.inflight:

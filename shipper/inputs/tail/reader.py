@@ -62,6 +62,8 @@ class TailFile:
     skip_nuls: bool = False
     tail: bytes = b""
     head: bytes = b""
+    #: (size, mtime_ns) when the file was last looked at.
+    signature: tuple[int, int] = (-1, -1)
 
     @property
     def read_pos(self) -> int:
@@ -76,20 +78,31 @@ class TailFile:
             os.close(self.fd)
             self.fd = -1
 
+    def changed(self) -> bool:
+        """Whether the file may hold something new since we last read it to its end.
+
+        One ``fstat``: size and modification time unchanged means nothing was
+        written, so an idle file costs a single system call per round.
+        """
+        st = os.fstat(self.fd)
+        signature = (st.st_size, st.st_mtime_ns)
+        if signature == self.signature and self.at_eof:
+            return False
+        self.signature = signature
+        return True
+
     def truncated(self) -> bool:
         """Whether the file shrank below our position, or was cut and regrown past it.
 
         A regrown file is told by its first bytes or by the bytes just before
-        our position no longer being the ones we read.
+        our position no longer being the ones we read.  Call after :meth:`changed`.
         """
         pos = self.read_pos
-        if os.fstat(self.fd).st_size < pos:
+        if self.signature[0] < pos:
             return True
         if pos == 0:
             return False
-        if not self.head:
-            self.head = os.pread(self.fd, min(_HEAD_CHECK, pos), 0)
-        elif os.pread(self.fd, len(self.head), 0) != self.head:
+        if self.head and os.pread(self.fd, len(self.head), 0) != self.head:
             return True
         if self.tail and pos >= len(self.tail):
             return os.pread(self.fd, len(self.tail), pos - len(self.tail)) != self.tail
@@ -112,7 +125,11 @@ class TailFile:
         if not data:
             self.at_eof = True
             return None
-        self.at_eof = False
+        # a short read reached the end as it was: no need for another read to find out
+        self.at_eof = len(data) < READ_SIZE
+        if not self.head:
+            # remembered with the data it belongs to, so a later rewrite of the start is noticed
+            self.head = data[:_HEAD_CHECK] if pos == 0 else os.pread(self.fd, min(_HEAD_CHECK, pos), 0)
         self.tail = (self.tail + data[-_TAIL_CHECK:])[-_TAIL_CHECK:]
         start = self.offset
         if self.skip_nuls:
