@@ -48,9 +48,9 @@ class Window:
         return value
 
     def normalise_ms(self, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            if self.start_ns // 1_000_000 <= value <= self.end_ns // 1_000_000:
-                return None
+        """The same for CloudWatch's millisecond timestamps."""
+        if isinstance(value, int) and not isinstance(value, bool) and self.start_ns // 1_000_000 <= value <= self.end_ns // 1_000_000:
+            return None
         return value
 
 
@@ -81,9 +81,9 @@ def record_differences(expected: dict[str, Any], actual: dict[str, Any]) -> list
         out.append(f"missing keys {missing}")
     if extra:
         out.append(f"extra keys {extra} = {_show({k: actual[k] for k in extra})}")
-    for key in expected:
-        if key in actual and not same(expected[key], actual[key]):
-            out.append(f"{key!r}: expected {_show(expected[key])}, got {_show(actual[key])}")
+    for key, value in expected.items():
+        if key in actual and not same(value, actual[key]):
+            out.append(f"{key!r}: expected {_show(value)}, got {_show(actual[key])}")
     if not out:
         out.extend(order_differences(expected, actual))
     return out
@@ -266,7 +266,9 @@ def compare_dry_run(
         if len(expected) != len(actual):
             out.append(f"dry-run shows {len(actual)} bulk items, the output sent {len(expected)}")
     if cloudwatch is not None:
-        expected_cw = {(g, s): [e["message"] for e in events] for g, streams in cloudwatch.items() for s, events in streams.items()}
+        expected_cw: dict[tuple[str, ...], list[str]] = {
+            (g, s): [e["message"] for e in events] for g, streams in cloudwatch.items() for s, events in streams.items()
+        }
         actual_cw = _dry_run_by_destination(entries, "log_group")
         for where in sorted(expected_cw.keys() | actual_cw.keys()):
             if expected_cw.get(where) != actual_cw.get(where):

@@ -37,7 +37,7 @@ def compat_runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     items = request.session.items
     specs = [spec for item in items if (spec := _spec_of(item)) is not None]
     dry_specs = [spec for item in items if (spec := _spec_of(item, "dry_spec")) is not None]
-    workers = int(os.environ.get("SHIPPER_COMPAT_WORKERS", 0)) or max(4, 2 * (os.cpu_count() or 2))
+    workers = int(os.environ.get("SHIPPER_COMPAT_WORKERS", "0")) or max(4, 2 * (os.cpu_count() or 2))
     runner = SuiteRunner(specs, tmp_path_factory.mktemp("golden"), workers, dry_specs)
     yield runner
     runner.close()

@@ -159,7 +159,7 @@ def shift_rfc3164_year(records: list[dict[str, Any]], year: int) -> list[dict[st
     for r in records:
         if r["tag"].endswith(".rfc3164.log") and isinstance(r["time"], int):
             secs, nanos = divmod(r["time"], 1_000_000_000)
-            when = dt.datetime.fromtimestamp(secs, dt.timezone.utc).replace(year=year)
+            when = dt.datetime.fromtimestamp(secs, dt.UTC).replace(year=year)
             r = {**r, "time": int(when.timestamp()) * 1_000_000_000 + nanos}
         shifted.append(r)
     return shifted

@@ -204,7 +204,7 @@ def run_dry(spec: CaseSpec, workdir: Path) -> RunResult:
     try:
         done = subprocess.run(
             command, cwd=workdir, env={**_base_env(input_dir, workdir), **NOWHERE}, stdin=subprocess.DEVNULL,
-            capture_output=True, timeout=EXIT_TIMEOUT,
+            capture_output=True, timeout=EXIT_TIMEOUT, check=False,
         )
         result.returncode, result.stderr = done.returncode, done.stderr.decode(errors="replace")
         for line in done.stdout.decode(errors="replace").splitlines():

@@ -9,8 +9,21 @@ import pytest
 
 from tests.compat.capture import parse_line
 from tests.compat.cases import CaseSpec
-from tests.compat.compare import Window, compare_bulk, compare_dry_run, compare_records, compare_requests, same
-from tests.compat.golden import GoldenCase, discover, input_tag, resolve_placeholders, shift_rfc3164_year
+from tests.compat.compare import (
+    Window,
+    compare_bulk,
+    compare_dry_run,
+    compare_records,
+    compare_requests,
+    same,
+)
+from tests.compat.golden import (
+    GoldenCase,
+    discover,
+    input_tag,
+    resolve_placeholders,
+    shift_rfc3164_year,
+)
 from tests.compat.runner import HarnessError, exits_on_eof, prepare_config
 
 WINDOW = Window.around(1_795_000_000_000_000_000, 1_795_000_010_000_000_000)
