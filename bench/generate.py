@@ -86,8 +86,8 @@ def _messages(rng: random.Random, json_share: float) -> list[list[str]]:
         size = 256
         return [[text[i:i + size] for i in range(0, len(text), size)]]
     path = f"/api/v1/{rng.choice(_WORDS)}/{rng.randrange(10**5)}"
-    return [[f'10.0.{rng.randrange(256)}.{rng.randrange(256)} - - "GET {path} HTTP/1.1" 200 {rng.randrange(10**4)} '
-             f'"-" "kube-probe/1.29" {rng.randrange(1000)}ms']]
+    return [[(f'10.0.{rng.randrange(256)}.{rng.randrange(256)} - - "GET {path} HTTP/1.1" 200 {rng.randrange(10**4)} '
+              f'"-" "kube-probe/1.29" {rng.randrange(1000)}ms')]]
 
 
 def _cri(stamp: str, stream: str, pieces: list[str]) -> str:

@@ -147,15 +147,15 @@ def report(results: list[Result], summary: Summary, spec: Spec, idle: Result, mu
     """A Markdown table of the figures."""
     mb = summary.bytes / 1_000_000
     lines = [
-        f"Input: {mb:.0f} MB, {spec.pods} files ({spec.fmt}), {summary.lines} lines, {summary.records} records, "
-        f"{spec.json_share:.0%} JSON messages.",
-        f"Machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.1f}.",
-        f"Start-up and shutdown alone (empty input): {idle.cpu:.2f} CPU s, {idle.wall:.2f} s wall, "
-        f"{idle.peak_rss_mb:.0f} MB RSS; the net column subtracts that CPU.",
+        (f"Input: {mb:.0f} MB, {spec.pods} files ({spec.fmt}), {summary.lines} lines, {summary.records} records, "
+         f"{spec.json_share:.0%} JSON messages."),
+        (f"Machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}."),
+        (f"Start-up and shutdown alone (empty input): {idle.cpu:.2f} CPU s, {idle.wall:.2f} s wall, "
+         f"{idle.peak_rss_mb:.0f} MB RSS; the net column subtracts that CPU."),
         "",
-        "| pipeline | lines/s (wall) | MB per CPU-second | net of start-up | MB/s wall | CPU s | wall s | peak RSS MB "
-        "| records out |",
+        ("| pipeline | lines/s (wall) | MB per CPU-second | net of start-up | MB/s wall | CPU s | wall s "
+         "| peak RSS MB | records out |"),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:

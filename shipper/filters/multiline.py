@@ -121,13 +121,12 @@ class MultilineFilter(Filter):
         if self.mode == "parser" and not self.parsers:
             raise ConfigError("multiline: mode parser needs multiline.parser", settings.location)
 
+    def _decoder(self, parser: MultilineParser) -> Decoder:
+        decoder = new_decoder(parser, self.key, False)
+        return ValueLines(decoder, self.key) if parser.type in ("cri", "docker") else decoder
+
     def _chain(self) -> DecoderChain:
-        decoders: list[Decoder] = [
-            ValueLines(new_decoder(p, self.key, False), self.key) if p.type in ("cri", "docker")
-            else new_decoder(p, self.key, False)
-            for p in self.parsers
-        ]
-        return DecoderChain(decoders, lambda event, ts: event)
+        return DecoderChain([self._decoder(p) for p in self.parsers], lambda event, ts: event)
 
     async def process(self, tag: str, events: list[Event]) -> list[Event]:
         if self.mode == "partial_message":

@@ -22,7 +22,7 @@ from shipper.multiline.definition import DEFAULT_FLUSH_MS, MultilineParser
 from shipper.multiline.groups import RuleDecoder
 from shipper.options import Option, parse_bool, parse_int, resolve
 
-__all__ = ["MultilineParser", "DecoderChain", "build_multiline_parsers", "new_chain", "new_decoder"]
+__all__ = ["DecoderChain", "MultilineParser", "build_multiline_parsers", "new_chain", "new_decoder"]
 
 SECTION_OPTIONS = (
     Option("name", required=True, help="name tail and the multiline filter refer to"),

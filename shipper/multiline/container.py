@@ -29,7 +29,7 @@ _STREAMS = frozenset(("stdout", "stderr"))
 class _Partial:
     """A group waiting for its last piece: the first piece's record, and the text so far."""
 
-    __slots__ = ("time", "record", "parts", "size", "touched")
+    __slots__ = ("parts", "record", "size", "time", "touched")
 
     def __init__(self, when: int, record: dict[str, Any], text: str) -> None:
         self.time = when
@@ -103,9 +103,7 @@ class CriDecoder(_ContainerDecoder):
             if base is not None and stamp[29:] == "Z":
                 when = base + int(stamp[20:29])
             else:
-                when = self.times.parse(stamp)
-                if when is None:
-                    when = now_ns()
+                when = self.times.parse(stamp) or now_ns()
             if tag == "F" and not partials and stream in streams:
                 append((when, {"time": stamp, "stream": stream, "_p": "F", "log": text}))
             elif stream not in streams:

@@ -20,7 +20,9 @@ from shipper.events import Event
 class Decoder(Protocol):
     """One multiline parser's state for one stream (one file, or one tag)."""
 
-    truncated: int
+    @property
+    def truncated(self) -> int:
+        """How many groups were emitted early for reaching the buffer limit."""
 
     def decode(self, items: list[Any], start: int, end: int, ts: int, out: list[Event]) -> int:
         """Consume ``items[start:end]``; return the index of the first rejected item (or ``end``)."""
@@ -38,7 +40,7 @@ class Decoder(Protocol):
 class DecoderChain:
     """Tries a stream's decoders in order, sticking to the one that last matched."""
 
-    __slots__ = ("decoders", "standalone", "current")
+    __slots__ = ("current", "decoders", "standalone")
 
     def __init__(self, decoders: list[Decoder], standalone: Callable[[Any, int], Event]) -> None:
         self.decoders = decoders

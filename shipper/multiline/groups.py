@@ -29,7 +29,7 @@ from shipper.multiline.definition import BUFFER_LIMIT, MultilineParser, Rule
 
 
 class _Group:
-    __slots__ = ("record", "time", "parts", "size", "rule", "touched")
+    __slots__ = ("parts", "record", "rule", "size", "time", "touched")
 
     def __init__(self) -> None:
         self.record: dict[str, Any] | None = None

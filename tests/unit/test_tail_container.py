@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,15 +59,16 @@ async def test_partials_from_a_live_writer_reassemble_exactly(tmp_path: Path, fm
                              FakePipeline())
     await plugin.start()
     task = asyncio.create_task(plugin.run())
-    writer = subprocess.Popen([sys.executable, str(script), str(log), fmt, str(COUNT)])
+    writer = await asyncio.create_subprocess_exec(sys.executable, str(script), str(log), fmt, str(COUNT))
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (writer.poll() is None or len(pipe.records) < COUNT):
+        while time.monotonic() < deadline and (writer.returncode is None or len(pipe.records) < COUNT):
             await asyncio.sleep(0.05)
-        assert writer.wait(timeout=10) == 0
+        assert await asyncio.wait_for(writer.wait(), 10) == 0
     finally:
-        if writer.poll() is None:
+        if writer.returncode is None:
             writer.kill()
+            await writer.wait()
         plugin.request_stop()
         await asyncio.wait_for(task, 10)
         await plugin.stop()

@@ -12,7 +12,6 @@ offset.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,7 +69,7 @@ async def tail_while_writing(tmp_path: Path, mode: str, inotify: str) -> list[in
                               "refresh_interval": "1", "inotify_watcher": inotify}, FakePipeline())
     await plugin.start()
     task = asyncio.create_task(plugin.run())
-    writer = subprocess.Popen([sys.executable, str(script), str(log), str(TOTAL), str(EVERY), mode, str(state)])
+    writer = await asyncio.create_subprocess_exec(sys.executable, str(script), str(log), str(TOTAL), str(EVERY), mode, str(state))
     seqs: list[int] = []
     try:
         deadline = time.monotonic() + 60
@@ -83,12 +82,13 @@ async def tail_while_writing(tmp_path: Path, mode: str, inotify: str) -> list[in
                 if written // EVERY > released and len(seqs) >= written:
                     released = written // EVERY
                     (tmp_path / f"state.go{released}").touch()
-            if writer.poll() is not None and len(seqs) >= TOTAL:
+            if writer.returncode is not None and len(seqs) >= TOTAL:
                 break
-        assert writer.wait(timeout=30) == 0
+        assert await asyncio.wait_for(writer.wait(), 30) == 0
     finally:
-        if writer.poll() is None:
+        if writer.returncode is None:
             writer.kill()
+            await writer.wait()
         plugin.request_stop()
         await asyncio.wait_for(task, 10)
         await plugin.stop()

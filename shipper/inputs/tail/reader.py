@@ -168,7 +168,7 @@ class TailFile:
         if len(text) > max_line and max(map(len, lines)) > max_line:
             return self._slow_split(complete, first, start, end, max_line, want_offsets, skip_empty)
         if "\r" in text:
-            lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+            lines = [line.removesuffix("\r") for line in lines]
         if skip_empty and "" in lines:
             lines = [line for line in lines if line]
         return Batch(lines, start, end)

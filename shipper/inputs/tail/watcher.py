@@ -65,7 +65,7 @@ class ChangeWatcher:
             ):
                 self.paths.update(path for _, path in changes)
                 self.changed.set()
-        except Exception as exc:  # inotify limits, missing module, vanished directory
+        except Exception as exc:  # noqa: BLE001 - inotify limits, missing module, vanished directory: all mean poll
             self.log.warning("inotify watcher unavailable (%s); falling back to stat polling every %.2fs",
                              exc, POLL_INTERVAL)
             self.use_inotify = False
