@@ -81,3 +81,30 @@ async def test_partials_from_a_live_writer_reassemble_exactly(tmp_path: Path, fm
     else:
         assert list(pipe.records[0]) == ["time", "stream", "_p", "log"]
     assert json.dumps(pipe.records)  # plain JSON-serialisable records
+
+
+async def test_a_pending_group_never_times_out_while_its_rest_waits_unread(tmp_path: Path) -> None:
+    log = tmp_path / "c.log"
+    log.write_text("2024-03-05T10:15:30.000000000Z stdout P first half, \n")
+    plugin, pipe = make_tail({"path": str(log), "read_from_head": "on", "multiline.parser": "cri"})
+    await plugin.start()
+    task = asyncio.create_task(plugin.run())
+    try:
+        for _ in range(100):
+            if plugin.files and all(t.at_eof for t in plugin.files.values()):
+                break
+            await asyncio.sleep(0.02)
+        with log.open("a") as handle:  # the rest arrives; tail has not read it yet
+            handle.write("2024-03-05T10:15:30.000000000Z stdout F second half\n")
+        tail = next(iter(plugin.files.values()))
+        await plugin._check_files(time.monotonic() + 60, [tail])  # long past the flush timeout
+        assert pipe.records == []  # not flushed: the file is not quiet
+        for _ in range(200):
+            if pipe.records:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        plugin.request_stop()
+        await asyncio.wait_for(task, 10)
+        await plugin.stop()
+    assert [r["log"] for r in pipe.records] == ["first half, second half"]

@@ -426,7 +426,8 @@ class TailInput(Input):
         for tail in targets:
             if not tail.at_eof or tail.fd < 0:
                 continue
-            if tail.chain is not None:
+            if tail.chain is not None and tail.chain.pending() and tail.quiet():
+                # the rest of a group may already be in the file, unread: only a quiet file times out
                 expired: list[Event] = []
                 tail.chain.expire(now, expired)
                 if expired:

@@ -91,6 +91,11 @@ class TailFile:
         self.signature = signature
         return True
 
+    def quiet(self) -> bool:
+        """Read to its end and nothing written since (a pending multiline group may time out)."""
+        st = os.fstat(self.fd)
+        return self.at_eof and (st.st_size, st.st_mtime_ns) == self.signature
+
     def truncated(self) -> bool:
         """Whether the file shrank below our position, or was cut and regrown past it.
 
