@@ -445,7 +445,7 @@ class TailInput(Input):
                 self.count("fluentbit_input_files_rotated_total")
                 self.log.info("%s: rotated or removed; reading the old file to its end for %gs",
                               tail.shown, self.rotate_wait)
-            elif now - tail.rotated_at >= self.rotate_wait:
+            elif now - tail.rotated_at >= self.rotate_wait and tail.quiet():
                 await self._flush(tail)
                 self._retire(tail)
 
