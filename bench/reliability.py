@@ -360,16 +360,13 @@ class CrashReport:
 
 def crash_scenario(work: Path, moto: MotoServer, runs: int = 5, files: int = 20, lines: int = 2000,
                    rate: float = 4000, rotate_every: int = 700, seed: int = 8,
-                   kill_window: tuple[float, float] = (1.0, 3.0), settle: float = 60) -> CrashReport:
+                   kill_window: tuple[float, float] = (0.3, 2.5), settle: float = 60) -> CrashReport:
     """``runs`` kill -9 at random moments while the writer rotates files, then one clean run to the end.
 
     Incarnation ``k`` writes to log stream ``run-k``, so the duplicates a
     crash caused are the lines incarnation ``k+1`` sent that an earlier one
     had already sent.  Kills land ``kill_window`` seconds after the
-    monitoring server answers: a run younger than about a second may not
-    have had any chunk of a file acknowledged yet, and such a file, if
-    renamed away while shipper is down, is not found again (see the xfail
-    test in tests/e2e/test_reliability_crash.py).
+    monitoring server answers, so some hit start-up and replay.
     """
     rng = random.Random(seed)
     moto.reset()
@@ -419,6 +416,8 @@ class OutageReport:
     expected: int
     delivered: int
     missing: set[Line]
+    #: lines first delivered after the sink came back
+    recovered: set[Line]
     newest_per_file: dict[int, int]
     last_seq: int
     outage_seconds: float
@@ -469,15 +468,14 @@ def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, ou
         outage_seconds = up_at - down_at
         writer.wait(timeout=settle)
         expected = writer.expected
-        stored = expected if not total_limit_size else None
 
         def caught_up() -> bool:
-            got = set(before) | set(delivered(moto.url))
-            if stored is not None:
-                return expected <= got
-            # with a storage cap, done when the newest line of every file is in and the backlog is empty
-            newest = {(f, lines - 1) for f in range(files)}
-            return newest <= got and shipper.metric("shipper_storage_chunks", "/api/v2/metrics/prometheus") == 0
+            if not total_limit_size:
+                return expected <= set(before) | set(delivered(moto.url))
+            # with a storage cap some lines are gone for good: done when tail has read every line
+            # and every chunk file was delivered or dropped
+            return (shipper.metric("fluentbit_input_records_total") >= total
+                    and shipper.metric("shipper_storage_chunks", "/api/v2/metrics/prometheus") == 0)
 
         wait_for(caught_up, settle, 0.5, "backlog delivered after the outage")
         recovery = time.monotonic() - up_at
@@ -495,7 +493,8 @@ def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, ou
     newest: dict[int, int] = {}
     for f, s in got:
         newest[f] = max(newest.get(f, -1), s)
-    return OutageReport(len(expected), len(got), expected - set(got), newest, lines - 1, outage_seconds, recovery,
+    return OutageReport(len(expected), len(got), expected - set(got), set(after) - set(before), newest, lines - 1,
+                        outage_seconds, recovery,
                         dropped_records, dropped_chunks, retries, requests, shipper.log_text())
 
 
@@ -576,9 +575,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"duplicates per crash: {report.duplicates_per_crash} (total {report.duplicates})")
                 print(f"wall time {report.seconds:.1f}s")
             elif args.scenario == "outage":
-                for filesystem, cap in ((False, None), (True, "256k")):
-                    moto.reset()
-                    proxy.clear()
+                for filesystem, cap in ((False, None), (True, "64k")):
                     sub = work / ("fs" if filesystem else "mem")
                     report = outage_scenario(sub, moto, proxy, outage=60 if args.full else 10,
                                              rate=300 if args.full else 1500,

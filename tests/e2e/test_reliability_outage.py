@@ -11,12 +11,13 @@ issue's 60 s.
 from __future__ import annotations
 
 import os
+from statistics import mean
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.reliability import RestartableMoto, outage_scenario
+from bench.reliability import OutageReport, RestartableMoto, outage_scenario
 from tests.servers.moto import RecordingProxy
 
 OUTAGE = float(os.environ.get("SHIPPER_RELIABILITY_OUTAGE", "10"))
@@ -34,10 +35,16 @@ def sink() -> Iterator[tuple[RestartableMoto, RecordingProxy]]:
         moto.stop()
 
 
-@pytest.mark.slow
-def test_everything_arrives_after_the_sink_comes_back(tmp_path: Path, sink) -> None:
+@pytest.fixture(scope="module")
+def in_memory(sink, tmp_path_factory: pytest.TempPathFactory) -> OutageReport:
+    """One outage with memory buffering (the input pauses at Mem_Buf_Limit)."""
     moto, proxy = sink
-    report = outage_scenario(tmp_path, moto, proxy, outage=OUTAGE)
+    return outage_scenario(tmp_path_factory.mktemp("memory"), moto, proxy, outage=OUTAGE)
+
+
+@pytest.mark.slow
+def test_everything_arrives_after_the_sink_comes_back(in_memory: OutageReport) -> None:
+    report = in_memory
     print(f"\noutage {report.outage_seconds:.1f}s, recovery {report.recovery_seconds:.1f}s, "
           f"retries {report.retries:g}, duplicates {report.delivered - report.expected}, "
           f"{report.requests_after_outage} PutLogEvents calls to catch up")
@@ -49,9 +56,27 @@ def test_everything_arrives_after_the_sink_comes_back(tmp_path: Path, sink) -> N
 
 
 @pytest.mark.slow
-def test_filesystem_storage_limit_drops_the_oldest_chunks_and_counts_them(tmp_path: Path, sink) -> None:
+@pytest.mark.xfail(strict=True, reason=(
+    "the backlog is replayed one Flush-tick batch per request: OutputRunner.flush_pending hands every "
+    "per-tag batch to the ready queue each tick even while the worker is stuck retrying, so an outage "
+    "leaves one small batch per tag per tick (measured: 142 PutLogEvents for 15,000 lines after 10 s)"
+))
+def test_backlog_after_an_outage_is_sent_in_few_requests(in_memory: OutageReport) -> None:
+    # 15,000 lines over 10 tags fit in 10-20 PutLogEvents of up to 10,000 events; allow 2.5 times that
+    assert in_memory.requests_after_outage <= 50
+
+
+@pytest.fixture(scope="module")
+def capped(sink, tmp_path_factory: pytest.TempPathFactory) -> OutageReport:
+    """One outage with filesystem storage and a 64k cap, shared by the tests below."""
     moto, proxy = sink
-    report = outage_scenario(tmp_path, moto, proxy, outage=OUTAGE, filesystem=True, total_limit_size="64k")
+    work = tmp_path_factory.mktemp("capped")
+    return outage_scenario(work, moto, proxy, outage=OUTAGE, filesystem=True, total_limit_size="64k")
+
+
+@pytest.mark.slow
+def test_filesystem_storage_limit_drops_the_oldest_chunks_and_counts_them(capped: OutageReport) -> None:
+    report = capped
     print(f"\noutage {report.outage_seconds:.1f}s, recovery {report.recovery_seconds:.1f}s, "
           f"lost {len(report.missing)}, counted dropped {report.dropped_records:g} "
           f"in {report.dropped_chunks:g} chunks")
@@ -60,6 +85,19 @@ def test_filesystem_storage_limit_drops_the_oldest_chunks_and_counts_them(tmp_pa
     # nothing is lost silently: every missing line was counted as dropped
     assert len(report.missing) <= report.dropped_records
     assert "storage.total_limit_size" in report.log and "dropped the oldest chunk" in report.log
-    # the oldest go first: the newest line of every file survived, and what is lost is older
-    for file, seq in report.missing:
-        assert seq < report.newest_per_file[file] == report.last_seq
+    # the oldest go first: the writer numbers lines round-robin at a steady rate, so a line's
+    # number is its age; the last lines written survived, and what survived the outage is on
+    # average younger than what was lost (chunks are per file, so not line by line)
+    assert report.last_seq in report.newest_per_file.values()
+    assert report.recovered
+    assert mean(s for _, s in report.recovered) > mean(s for _, s in report.missing)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "storage.total_limit_size also drops the chunks of the batch being retried: their events were already "
+    "read into memory (OutputRunner._events), so they are delivered anyway, yet ChunkStore._enforce_limit "
+    "counted them in fluentbit_output_dropped_records_total; the metric over-counts what was lost"
+))
+def test_dropped_records_metric_equals_the_lines_lost(capped: OutageReport) -> None:
+    assert len(capped.missing) == capped.dropped_records
