@@ -379,3 +379,18 @@ async def test_a_failing_parser_never_loses_lines(tmp_path: Path) -> None:
     await run_tail(plugin)  # type: ignore[arg-type]
     assert lines_of(pipe) == ["a", "b"]
     assert plugin.metrics.value("shipper_tail_decode_errors_total", name="tail.0") == 1
+
+
+async def test_the_reload_handover_waits_until_the_new_tail_runs(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("1\n")
+    props = {"path": str(log), "exit_on_eof": "on", "read_from_head": "on"}
+    old, _ = make_tail(props, instance="reload-order")
+    await old.start()
+    await asyncio.wait_for(old.run(), 10)
+    new, pipe = make_tail(props, instance="reload-order")  # a reload builds the new pipeline first...
+    await old.stop()  # ...then stops the old one
+    with log.open("a") as handle:
+        handle.write("2\n")
+    await run_tail(new)
+    assert lines_of(pipe) == ["2"]

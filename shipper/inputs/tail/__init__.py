@@ -13,14 +13,14 @@ from __future__ import annotations
 import gc
 import os
 import re
-import sqlite3
 import time
 from typing import Any
 
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event, now_ns
-from shipper.inputs.tail.offsets import AckWindow, OffsetsDB, Row, digest_before
-from shipper.inputs.tail.paths import Found, PathSet
+from shipper.inputs.tail.offsets import AckWindow, digest_before
+from shipper.inputs.tail.paths import PathSet
+from shipper.inputs.tail.positions import Positions
 from shipper.inputs.tail.reader import TailFile
 from shipper.inputs.tail.records import plain_events, with_path
 from shipper.inputs.tail.tagging import TagMaker
@@ -34,8 +34,6 @@ from shipper.registry import register
 READS_PER_ROUND = 4
 #: at most one long-line warning per file per this many seconds.
 WARN_EVERY = 60.0
-#: committed offsets by instance name, from a tail that stopped to the one a reload starts.
-_HANDOVER: dict[str, dict[tuple[str, int, int], int]] = {}
 #: young-generation GC threshold while tail runs (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 50_000
 
@@ -148,12 +146,7 @@ class TailInput(Input):
         self.by_path: dict[str, TailFile] = {}
         #: files no longer read whose chunks are still in flight; closed when acknowledged.
         self.draining: list[TailFile] = []
-        #: where retired files were left, so a rotated name that still matches Path is not read twice.
-        self.finished: dict[tuple[int, int], int] = {}
-        #: committed offsets left by this input's previous instance (before a configuration reload).
-        self.handover: dict[tuple[str, int, int], int] = {}
-        self.db: OffsetsDB | None = None
-        self.rows: dict[int, Row] = {}
+        self.positions = Positions(self.instance_name, self.log, self._db_failed)
         self.watcher: ChangeWatcher | None = None
         self._warned: dict[tuple[str, str], float] = {}
         self._rescan_soon = False
@@ -162,37 +155,27 @@ class TailInput(Input):
     async def start(self) -> None:
         path = self.settings.get("db")
         if path and not self.dry:
-            try:
-                self.db = OffsetsDB(path, self.settings["db.sync"], self.settings["db.locking"],
-                                    self.settings["db.journal_mode"])
-                self.rows = self.db.rows()
-            except (sqlite3.Error, OSError) as exc:
-                self.count("shipper_tail_db_errors_total")
-                self.log.error("cannot open DB %s (%s): reading WITHOUT an offsets database; a restart will "
-                               "start files from Read_from_Head again", path, exc)
-                self.db = None
+            self.positions.open_db(path, self.settings["db.sync"], self.settings["db.locking"],
+                                   self.settings["db.journal_mode"])
 
     async def stop(self) -> None:
         if self.watcher is not None:
             self.watcher.close()
-        handover = _HANDOVER.setdefault(self.instance_name, {})
-        for tail in [*self.files.values(), *self.draining]:
-            handover[(tail.real, *tail.key)] = tail.window.committed
+        tails = [*self.files.values(), *self.draining]
+        self.positions.hand_over(tails)
+        for tail in tails:
             tail.close()
         self.files.clear()
         self.by_path.clear()
         self.draining.clear()
-        if self.db is not None:
-            self.db.close()
-            self.db = None
+        self.positions.close()
 
     async def run(self) -> None:
         tune_gc()
-        self.handover = _HANDOVER.pop(self.instance_name, {})
+        self.positions.take_over()
         self.watcher = ChangeWatcher(self.settings["inotify_watcher"] and not self.dry, self.log)
         self._scan(first=True)
-        if self.db is not None:
-            self._recover_rotated()
+        self._recover_rotated()
         last_scan = full_due = time.monotonic()
         changed: set[str] | None = None
         busy: list[TailFile] = []
@@ -256,61 +239,30 @@ class TailInput(Input):
                 self._warn(found.shown, "open", f"cannot open: {exc}")
                 continue
             st = os.fstat(fd)
-            offset = self._start_offset(fd, st, found, first)
+            offset = 0 if self.dry else self.positions.start(fd, st, found, self.read_from_head or not first)
             tail = TailFile(found.real, found.shown, tag, fd, st.st_dev, st.st_ino, offset)
             # starting at the end of a line being written: skip its rest rather than ship half a line
             tail.skipping = offset > 0 and os.pread(fd, 1, offset - 1) != b"\n"
             self._add(tail)
-        self.finished = {key: offset for key, offset in self.finished.items() if key in seen}
+        self.positions.keep_seen(seen)
         self._watch()
 
-    def _start_offset(self, fd: int, st: os.stat_result, found: Found, first: bool) -> int:
-        """Where to start a newly opened file: its DB offset, its head, or its end."""
-        if self.dry:
-            return 0
-        finished = self.finished.get((st.st_dev, st.st_ino))
-        if finished is None:
-            finished = self.handover.get((found.real, st.st_dev, st.st_ino))
-        if finished is not None and finished <= st.st_size:
-            return finished
-        row = self.rows.pop(st.st_ino, None)
-        if row is not None:
-            if row.offset <= st.st_size and digest_before(fd, row.offset) == row.digest:
-                return row.offset
-            self.log.info("%s: not the file the DB remembers (replaced while stopped); reading it from the start",
-                          found.shown)
-            return 0
-        if any(r.name == found.real for r in self.rows.values()):
-            self.log.info("%s: a new file under a known name (replaced while stopped); reading it from the start",
-                          found.shown)
-            return 0
-        if first and not self.read_from_head:
-            return st.st_size
-        return 0
-
     def _recover_rotated(self) -> None:
-        """Finish files rotated away while shipper was down: find each by inode next to its old path."""
-        for row in list(self.rows.values()):
-            directory = os.path.dirname(os.path.realpath(row.name))
+        """Finish files rotated away while shipper was down (the DB knows them; they left Path)."""
+        for row, path in self.positions.rotated_away():
             try:
-                entries = list(os.scandir(directory))
-            except OSError:
-                entries = []
-            match = next((e for e in entries if e.is_file(follow_symlinks=False) and e.inode() == row.inode), None)
-            if match is None:
-                if self.db is not None:
-                    self.db.delete(row.inode)
+                fd = os.open(path, os.O_RDONLY)
+            except OSError as exc:
+                self._warn(path, "open", f"cannot open: {exc}")
                 continue
-            fd = os.open(match.path, os.O_RDONLY)
             st = os.fstat(fd)
             offset = row.offset if row.offset <= st.st_size and digest_before(fd, row.offset) == row.digest else 0
-            tag = self.tagger.tag_for(row.name) or self.tag
-            tail = TailFile(match.path, row.name, tag, fd, st.st_dev, st.st_ino, offset)
+            tail = TailFile(path, row.name, self.tagger.tag_for(row.name) or self.tag, fd, st.st_dev, st.st_ino,
+                            offset)
             tail.rotated_at = time.monotonic()
             self.log.info("%s: rotated to %s while shipper was stopped; reading its rest from offset %d",
-                          row.name, match.path, offset)
+                          row.name, path, offset)
             self._add(tail)
-        self.rows.clear()
 
     def _add(self, tail: TailFile) -> None:
         tail.window = AckWindow(tail.offset)
@@ -319,10 +271,9 @@ class TailInput(Input):
         self.files[tail.key] = tail
         self.by_path[tail.real] = self.by_path[os.path.realpath(tail.real)] = tail
         self.count("fluentbit_input_files_opened_total")
-        if self.db is not None:
-            # a row from the moment the file is opened: if it is rotated away before anything of it
-            # was acknowledged and shipper stops, the restart still finds it by inode
-            self._commit(tail)
+        # a row from the moment the file is opened: if it is rotated away before anything of it
+        # was acknowledged and shipper stops, the restart still finds it by inode
+        self.positions.save(tail)
 
     def _standalone(self, line: str, ts: int) -> Event:
         # Fluent Bit hands multiline parsers the line with its newline, and a line
@@ -410,15 +361,12 @@ class TailInput(Input):
     def _commit(self, tail: TailFile) -> None:
         if tail in self.draining and not tail.window.inflight:
             self._close_drained(tail)
-        elif self.db is not None and tail.fd >= 0:
-            offset = tail.window.committed
-            self._db_done(self.db.save(tail.ino, tail.real, offset, tail.rotated_at is not None,
-                                       digest_before(tail.fd, offset)))
+        else:
+            self.positions.save(tail)
 
-    def _db_done(self, ok: bool) -> None:
-        if not ok and self.db is not None:
-            self.count("shipper_tail_db_errors_total")
-            self._warn("DB", "db", f"offset not saved: {self.db.last_error}", error=True)
+    def _db_failed(self, message: str) -> None:
+        self.count("shipper_tail_db_errors_total")
+        self._warn("DB", "db", message, error=True)
 
     # -- housekeeping -------------------------------------------------------------
     async def _check_files(self, now: float, targets: list[TailFile]) -> None:
@@ -457,8 +405,7 @@ class TailInput(Input):
         self.log.warning("%s: truncated (copytruncate?); reading again from the start", tail.shown)
         tail.restart()
         tail.pending_since = None
-        if self.db is not None:
-            self._db_done(self.db.save(tail.ino, tail.real, 0, tail.rotated_at is not None, b""))
+        self.positions.save(tail, 0)
 
     def _retire(self, tail: TailFile) -> None:
         """Stop reading a file; it closes once its in-flight chunks are acknowledged."""
@@ -466,7 +413,7 @@ class TailInput(Input):
         for path in (tail.real, os.path.realpath(tail.real)):
             if self.by_path.get(path) is tail:
                 del self.by_path[path]
-        self.finished[tail.key] = tail.offset
+        self.positions.retired(tail)
         self.count("fluentbit_input_files_closed_total")
         if tail.window.inflight:
             self.draining.append(tail)
@@ -476,12 +423,7 @@ class TailInput(Input):
     def _close_drained(self, tail: TailFile) -> None:
         if tail in self.draining:
             self.draining.remove(tail)
-        if self.db is not None and tail.fd >= 0:
-            if os.fstat(tail.fd).st_nlink == 0:
-                self._db_done(self.db.delete(tail.ino))
-            else:
-                offset = tail.window.committed
-                self._db_done(self.db.save(tail.ino, tail.real, offset, True, digest_before(tail.fd, offset)))
+        self.positions.closing(tail)
         tail.close()
 
     async def _flush(self, tail: TailFile) -> None:
