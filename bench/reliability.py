@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 
 from tests.e2e.writer import DONE_MARKER, expected_lines, parse_line
 from tests.servers.moto import MotoServer, RecordingProxy, free_port
@@ -410,6 +410,11 @@ def crash_scenario(work: Path, moto: MotoServer, runs: int = 5, files: int = 20,
                        time.monotonic() - started)
 
 
+def full_crash_scenario(work: Path, moto: MotoServer, seed: int = 8) -> CrashReport:
+    """The issue's size: 200,000 lines across 20 files, rotated every 2,500 lines, 5 crashes."""
+    return crash_scenario(work, moto, seed=seed, files=20, lines=10_000, rate=8000, rotate_every=2500, settle=600)
+
+
 # -- scenario: sink outage -----------------------------------------------------
 @dataclass
 class OutageReport:
@@ -428,6 +433,12 @@ class OutageReport:
     #: PutLogEvents calls moto answered with 200 from the start of the outage to the end
     requests_after_outage: int
     log: str
+
+    def summary(self) -> str:
+        return (f"outage {self.outage_seconds:.1f}s, recovery {self.recovery_seconds:.1f}s, "
+                f"written {self.expected}, delivered {self.delivered}, missing {len(self.missing)}, "
+                f"dropped records {self.dropped_records:g} in {self.dropped_chunks:g} chunks, "
+                f"retries {self.retries:g}, {self.requests_after_outage} PutLogEvents calls to catch up")
 
 
 def _settle_inflight(proxy: RecordingProxy, timeout: float = 30) -> None:
@@ -554,6 +565,30 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
+def _crash(work: Path, moto: RestartableMoto, full: bool, seed: int) -> None:
+    report = full_crash_scenario(work, moto, seed) if full else crash_scenario(work, moto, seed=seed)
+    print(f"lines written {report.expected}, delivered {report.delivered}, missing {len(report.missing)}")
+    print(f"kill -9 after (s): {', '.join(f'{k:.2f}' for k in report.kill_after)}")
+    print(f"duplicates per crash: {report.duplicates_per_crash} (total {report.duplicates})")
+    print(f"wall time {report.seconds:.1f}s")
+
+
+def _outage(work: Path, moto: RestartableMoto, proxy: RecordingProxy, full: bool) -> None:
+    for filesystem, cap in ((False, None), (True, "64k")):
+        report = outage_scenario(work / ("fs" if filesystem else "mem"), moto, proxy, outage=60 if full else 10,
+                                 rate=300 if full else 1500, filesystem=filesystem, total_limit_size=cap,
+                                 settle=300)
+        mode = f"filesystem, total_limit_size {cap}" if filesystem else "memory"
+        print(f"[{mode}] {report.summary()}")
+
+
+def _overload(work: Path, moto: RestartableMoto, proxy: RecordingProxy) -> None:
+    report = overload_scenario(work, moto, proxy)
+    print(f"written {_mb(report.written_bytes)}, missing {len(report.missing)}, "
+          f"Mem_Buf_Limit {_mb(report.mem_buf_limit)}, baseline RSS {_mb(report.baseline_rss)}, "
+          f"max RSS {_mb(report.max_rss)}, input paused {report.paused:g} times")
+
+
 def main(argv: list[str] | None = None) -> int:
     import tempfile
 
@@ -562,34 +597,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="the issue's sizes: 200,000 lines / 60 s outage")
     parser.add_argument("--seed", type=int, default=8)
     args = parser.parse_args(argv)
-    moto = RestartableMoto().start()
+    moto = RestartableMoto()
+    moto.start()
     proxy = RecordingProxy(moto.url).start()
     try:
         with tempfile.TemporaryDirectory(prefix="shipper-reliability-") as tmp:
-            work = Path(tmp)
             if args.scenario == "crash":
-                size = dict(files=20, lines=10_000, rate=8000, rotate_every=2500) if args.full else {}
-                report = crash_scenario(work, moto, seed=args.seed, settle=600, **size)
-                print(f"lines written {report.expected}, delivered {report.delivered}, missing {len(report.missing)}")
-                print(f"kill -9 after (s): {', '.join(f'{k:.2f}' for k in report.kill_after)}")
-                print(f"duplicates per crash: {report.duplicates_per_crash} (total {report.duplicates})")
-                print(f"wall time {report.seconds:.1f}s")
+                _crash(Path(tmp), moto, args.full, args.seed)
             elif args.scenario == "outage":
-                for filesystem, cap in ((False, None), (True, "64k")):
-                    sub = work / ("fs" if filesystem else "mem")
-                    report = outage_scenario(sub, moto, proxy, outage=60 if args.full else 10,
-                                             rate=300 if args.full else 1500,
-                                             filesystem=filesystem, total_limit_size=cap, settle=300)
-                    mode = f"filesystem, total_limit_size {cap}" if filesystem else "memory"
-                    print(f"[{mode}] outage {report.outage_seconds:.1f}s, recovery {report.recovery_seconds:.1f}s, "
-                          f"written {report.expected}, missing {len(report.missing)}, "
-                          f"dropped records {report.dropped_records:g} in {report.dropped_chunks:g} chunks, "
-                          f"retries {report.retries:g}, {report.requests_after_outage} PutLogEvents calls to catch up")
+                _outage(Path(tmp), moto, proxy, args.full)
             else:
-                report = overload_scenario(work, moto, proxy)
-                print(f"written {_mb(report.written_bytes)}, missing {len(report.missing)}, "
-                      f"Mem_Buf_Limit {_mb(report.mem_buf_limit)}, baseline RSS {_mb(report.baseline_rss)}, "
-                      f"max RSS {_mb(report.max_rss)}, input paused {report.paused:g} times")
+                _overload(Path(tmp), moto, proxy)
     finally:
         proxy.stop()
         moto.stop()

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.reliability import Setup, crash_scenario, delivered, eventually, wait_for
+from bench.reliability import (
+    Setup,
+    crash_scenario,
+    delivered,
+    eventually,
+    full_crash_scenario,
+    wait_for,
+)
 from tests.e2e.writer import make_line
 from tests.servers.moto import MotoServer, moto_server  # noqa: F401 - fixture
 
@@ -21,8 +28,7 @@ FULL = os.environ.get("SHIPPER_RELIABILITY_FULL") == "1"
 
 @pytest.mark.slow
 def test_kill_9_at_random_points_loses_no_line(tmp_path: Path, moto_server: MotoServer) -> None:  # noqa: F811
-    size = dict(files=20, lines=10_000, rate=8000, rotate_every=2500, settle=600) if FULL else {}
-    report = crash_scenario(tmp_path, moto_server, runs=5, seed=8, **size)
+    report = full_crash_scenario(tmp_path, moto_server) if FULL else crash_scenario(tmp_path, moto_server, seed=8)
     print(f"\nkill -9 after {[round(k, 2) for k in report.kill_after]} s; "
           f"duplicates per crash {report.duplicates_per_crash}; {report.seconds:.1f}s")
     assert len(report.kill_after) == 5

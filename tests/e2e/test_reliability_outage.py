@@ -11,9 +11,8 @@ issue's 60 s.
 from __future__ import annotations
 
 import os
-from statistics import mean
 from collections.abc import Iterator
-from pathlib import Path
+from statistics import mean
 
 import pytest
 
@@ -45,9 +44,7 @@ def in_memory(sink, tmp_path_factory: pytest.TempPathFactory) -> OutageReport:
 @pytest.mark.slow
 def test_everything_arrives_after_the_sink_comes_back(in_memory: OutageReport) -> None:
     report = in_memory
-    print(f"\noutage {report.outage_seconds:.1f}s, recovery {report.recovery_seconds:.1f}s, "
-          f"retries {report.retries:g}, duplicates {report.delivered - report.expected}, "
-          f"{report.requests_after_outage} PutLogEvents calls to catch up")
+    print(f"\n{report.summary()}")
     assert report.newest_per_file == {f: report.last_seq for f in report.newest_per_file}
     assert report.outage_seconds >= OUTAGE
     assert not report.missing, f"{len(report.missing)} lines lost, e.g. {sorted(report.missing)[:5]}"
@@ -77,9 +74,7 @@ def capped(sink, tmp_path_factory: pytest.TempPathFactory) -> OutageReport:
 @pytest.mark.slow
 def test_filesystem_storage_limit_drops_the_oldest_chunks_and_counts_them(capped: OutageReport) -> None:
     report = capped
-    print(f"\noutage {report.outage_seconds:.1f}s, recovery {report.recovery_seconds:.1f}s, "
-          f"lost {len(report.missing)}, counted dropped {report.dropped_records:g} "
-          f"in {report.dropped_chunks:g} chunks")
+    print(f"\n{report.summary()}")
     assert report.missing, "the storage limit should have dropped something during the outage"
     assert report.dropped_chunks > 0
     # nothing is lost silently: every missing line was counted as dropped
