@@ -451,6 +451,8 @@ class TailInput(Input):
         now = time.monotonic()
         if now - self._warned.get((path, what), -WARN_EVERY) < WARN_EVERY:
             return False
+        if len(self._warned) > 1000:  # pods come and go: forget warnings that no longer hold anything back
+            self._warned = {k: t for k, t in self._warned.items() if now - t < WARN_EVERY}
         self._warned[(path, what)] = now
         (self.log.error if error else self.log.warning)("%s: %s", path, message)
         return True
