@@ -4,7 +4,9 @@ With ``storage.type filesystem`` on an input, each routed piece of a chunk is
 written to one file per output before the input is acknowledged, so the
 input may move its offset at once and a crash, a restart or a long outage
 loses nothing: on start, every chunk file left behind is handed back to its
-output.  The file is deleted when that output is done with it.
+output.  The file is deleted when that output is done with it.  A chunk read back
+for a flush is busy: it is being delivered, so the size limit no longer
+drops it.
 
 Files are written atomically (a temporary name, then ``rename``); with
 ``storage.sync full`` the file and its directory are fsync'ed as well.  Each
@@ -54,6 +56,8 @@ class StoredChunk:
     size: int
     records: int
     dropped: bool = False
+    #: read back for a flush: being delivered, so it can no longer be dropped.
+    busy: bool = False
 
 
 def safe_name(name: str) -> str:
@@ -125,8 +129,12 @@ class ChunkStore:
         if not limit or not chunks:
             return
         total = sum(c.size for c in chunks.values())
-        while total > limit and len(chunks) > 1:
-            _, oldest = chunks.popitem(last=False)
+        for oldest in list(chunks.values())[:-1]:
+            if total <= limit:
+                break
+            if oldest.busy:
+                continue
+            del chunks[oldest.path]
             total -= oldest.size
             oldest.dropped = True
             oldest.path.unlink(missing_ok=True)
@@ -141,7 +149,9 @@ class ChunkStore:
         """The events of a chunk; raises CorruptChunk after moving a bad file aside."""
         try:
             data = chunk.path.read_bytes()
-            return self._decode(data)
+            events = self._decode(data)
+            chunk.busy = True
+            return events
         except (OSError, ValueError, CorruptChunk) as exc:
             self.quarantine(chunk.path, str(exc))
             raise CorruptChunk(str(exc)) from exc

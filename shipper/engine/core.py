@@ -131,6 +131,8 @@ class Engine:
     async def ingest(self, source: Input, tag: str, events: list[Event], token: Any, nbytes: int) -> None:
         state = self._inputs[source]
         while state.buffered >= state.limit and not self._shutdown.is_set():
+            for runner in self.runners:
+                runner.flush_pending()  # do not hold batches until the tick while the input waits
             state.resume.clear()
             self.metrics.inc("shipper_input_paused_total", name=source.instance_name)
             await state.resume.wait()

@@ -106,8 +106,16 @@ class OutputRunner:
         batch.nbytes += chunk.size
         self._maybe_ready(batch)
 
-    def flush_pending(self) -> None:
-        """Hand every waiting batch to the workers (the Flush tick, or shutdown)."""
+    def flush_pending(self, force: bool = False) -> None:
+        """Hand every waiting batch to the workers (the Flush tick, or shutdown).
+
+        While batches are already queued for busy workers (a slow or failing
+        destination), waiting batches keep growing instead, so a backlog goes
+        out in few large requests rather than one small request per tag per
+        tick; ``force`` (shutdown) hands everything over regardless.
+        """
+        if not force and not self._ready.empty():
+            return
         for batch in self._pending.values():
             self._ready.put_nowait(batch)
         self._pending.clear()
@@ -123,7 +131,7 @@ class OutputRunner:
 
     async def drain(self, timeout: float) -> bool:
         """Flush everything and wait up to ``timeout`` seconds; True when all was finished."""
-        self.flush_pending()
+        self.flush_pending(force=True)
         try:
             await asyncio.wait_for(self._idle.wait(), timeout=max(timeout, 0))
         except TimeoutError:
@@ -141,6 +149,7 @@ class OutputRunner:
     async def _work(self) -> None:
         while True:
             batch = await self._ready.get()
+            self._absorb_pending(batch)
             finished = await self._deliver(batch)
             if finished:
                 for delivery in batch.deliveries:
@@ -148,6 +157,20 @@ class OutputRunner:
             self._outstanding -= 1
             if self._outstanding == 0:
                 self._idle.set()
+
+    def _absorb_pending(self, batch: Batch) -> None:
+        """Take what waits for the same tag into the batch a worker is about to send."""
+        more = self._pending.get(batch.tag)
+        if more is None or batch.nbytes + more.nbytes > MAX_BATCH_BYTES:
+            return
+        if len(batch.events) + len(more.events) > MAX_BATCH_EVENTS:
+            return
+        del self._pending[batch.tag]
+        batch.events.extend(more.events)
+        batch.stored.extend(more.stored)
+        batch.deliveries.extend(more.deliveries)
+        batch.nbytes += more.nbytes
+        self._outstanding -= 1
 
     def _count(self, metric: str, amount: float = 1) -> None:
         self._metrics.inc(metric, amount, name=self.name)

@@ -53,11 +53,6 @@ def test_everything_arrives_after_the_sink_comes_back(in_memory: OutageReport) -
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "the backlog is replayed one Flush-tick batch per request: OutputRunner.flush_pending hands every "
-    "per-tag batch to the ready queue each tick even while the worker is stuck retrying, so an outage "
-    "leaves one small batch per tag per tick (measured: 142 PutLogEvents for 15,000 lines after 10 s)"
-))
 def test_backlog_after_an_outage_is_sent_in_few_requests(in_memory: OutageReport) -> None:
     # 15,000 lines over 10 tags fit in 10-20 PutLogEvents of up to 10,000 events; allow 2.5 times that
     assert in_memory.requests_after_outage <= 50
@@ -89,10 +84,5 @@ def test_filesystem_storage_limit_drops_the_oldest_chunks_and_counts_them(capped
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "storage.total_limit_size also drops the chunks of the batch being retried: their events were already "
-    "read into memory (OutputRunner._events), so they are delivered anyway, yet ChunkStore._enforce_limit "
-    "counted them in fluentbit_output_dropped_records_total; the metric over-counts what was lost"
-))
 def test_dropped_records_metric_equals_the_lines_lost(capped: OutageReport) -> None:
     assert len(capped.missing) == capped.dropped_records

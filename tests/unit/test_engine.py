@@ -235,3 +235,19 @@ async def test_gauges_report_buffered_bytes_and_the_oldest_unacknowledged_chunk(
     assert m.value("shipper_input_buffered_bytes", name=src.instance_name) == 123
     assert m.value("shipper_oldest_unacknowledged_seconds") > 0
     assert m.value("shipper_output_pending_batches", name=out.instance_name) == 1
+
+
+async def test_a_backlog_behind_a_failing_flush_goes_out_as_one_batch_per_tag():
+    class Slow(ScriptedInput):
+        async def run(self):
+            for i in range(30):
+                await self.emit("t", ev({"n": i}), token=i, nbytes=1)
+                await asyncio.sleep(0.02)  # several Flush ticks pass while the sink is down
+
+    src = Slow(make_plugin("input", "test_scripted").settings, make_context())
+    out = make_plugin("output", "test_scripted_out", {"match": "*", "retry_limit": "no_limits"})
+    out.script = [RetryableError("down")] * 3
+    p = pipeline([src], [out], **{"scheduler.base": "0.15", "scheduler.cap": "0.2"})
+    await run(p)
+    assert sorted(r["n"] for _, recs in out.received for r in recs) == list(range(30))
+    assert len(out.received) <= 4  # not one request per tick

@@ -78,3 +78,15 @@ async def test_filesystem_input_is_acked_on_persist_and_replayed_after_restart(t
     assert out2.received == [("t", [{"n": 1}, {"n": 2}])]
     assert not list((tmp_path / "buf").rglob("*.chunk"))
     assert p.context.metrics.value("shipper_storage_replayed_chunks_total", name="sink") == 1
+
+
+def test_a_chunk_being_delivered_is_never_dropped_by_the_limit(tmp_path):
+    metrics = Metrics()
+    store = ChunkStore(tmp_path, metrics=metrics, limits={"o": 300})
+    first = store.write("o", "t", ev({"payload": "x" * 100}))
+    store.read(first)  # a worker is sending it
+    later = [store.write("o", "t", ev({"payload": "x" * 100})) for _ in range(4)]
+    assert not first.dropped and first.path.exists()
+    assert later[0].dropped
+    dropped_chunks = metrics.value("shipper_storage_dropped_chunks_total", name="o")
+    assert metrics.value("fluentbit_output_dropped_records_total", name="o") == dropped_chunks
