@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -43,12 +44,29 @@ log = logging.getLogger("shipper.engine")
 
 #: an input without Mem_Buf_Limit still pauses here, so memory stays bounded.
 DEFAULT_INPUT_BUFFER_LIMIT = 32_000_000
+#: young-generation GC threshold while a pipeline runs (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 50_000
 #: how many times records may be re-emitted in a row before we call it a loop.
 MAX_REEMIT_DEPTH = 8
 
 _reemitted: contextvars.ContextVar[list[tuple[str, list[Event]]] | None] = contextvars.ContextVar(
     "shipper_reemitted", default=None
 )
+
+
+def tune_gc() -> None:
+    """Make the cyclic GC cheap for a process that creates millions of short-lived dicts.
+
+    Every record is a dict inside a tuple inside a list: with the default
+    threshold the young collection runs every ~230 lines and re-traverses
+    the records of the chunk being built, which cost more than decoding
+    (about 1.5 µs of 4 µs per CRI line, measured on tail).  Records hold no
+    cycles, so collecting less often loses nothing; objects alive at
+    start-up are frozen out of every collection.
+    """
+    if gc.get_threshold()[0] < GC_YOUNG_THRESHOLD:
+        gc.freeze()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
 
 
 @dataclass
@@ -298,6 +316,7 @@ class Engine:
     async def run(self) -> int:
         """Start everything, run until shutdown, drain within Grace; returns the exit code."""
         loop = asyncio.get_running_loop()
+        tune_gc()
         started: list[Any] = []
         try:
             plugins: list[Any] = [*self.pipeline.inputs, *self.pipeline.filters]

@@ -21,9 +21,16 @@ _raw_decode = json.JSONDecoder().raw_decode
 
 
 def _lenient(text: str | bytes) -> Any:
-    """The first JSON value of ``text`` (what orjson refuses: trailing text, huge ints)."""
+    """The first JSON object of ``text`` (what orjson refuses: trailing text, huge ints).
+
+    Plain-text lines, the common failure, are turned away before the slow
+    standard-library decoder runs.
+    """
+    stripped = as_text(text).lstrip()
+    if not stripped.startswith("{"):
+        return None
     try:
-        return _raw_decode(as_text(text).lstrip())[0]
+        return _raw_decode(stripped)[0]
     except (ValueError, RecursionError):
         return None
 

@@ -10,7 +10,6 @@ engine acknowledges a chunk (:meth:`TailInput.acknowledge`), in file order.
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import time
@@ -34,28 +33,11 @@ from shipper.registry import register
 READS_PER_ROUND = 4
 #: at most one long-line warning per file per this many seconds.
 WARN_EVERY = 60.0
-#: young-generation GC threshold while tail runs (CPython's default is 700).
-GC_YOUNG_THRESHOLD = 50_000
 
 
 def comma_list(text: str) -> list[str]:
     """Fluent Bit splits Path and Exclude_Path on commas only: paths may contain spaces."""
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def tune_gc() -> None:
-    """Make the cyclic GC cheap for a process that creates millions of short-lived dicts.
-
-    Every record is a dict inside a tuple inside a list: with the default
-    threshold the young collection runs every ~230 lines and re-traverses
-    the records of the chunk being built, which cost more than decoding
-    (about 1.5 µs of 4 µs per CRI line).  Records hold no cycles, so
-    collecting less often loses nothing; objects alive at start-up are
-    frozen out of every collection.
-    """
-    if gc.get_threshold()[0] < GC_YOUNG_THRESHOLD:
-        gc.freeze()
-        gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
 
 
 @register
@@ -171,7 +153,6 @@ class TailInput(Input):
         self.positions.close()
 
     async def run(self) -> None:
-        tune_gc()
         self.positions.take_over()
         self.watcher = ChangeWatcher(self.settings["inotify_watcher"] and not self.dry, self.log)
         self._scan(first=True)
