@@ -70,7 +70,11 @@ class ParserFilter(Filter):
                 continue
             ts, parsed = result
             if reserve:
-                if parsed.keys() & record.keys():
+                if parsed.keys().isdisjoint(record):
+                    parsed.update(record)
+                    if not preserve:
+                        del parsed[key]
+                else:
                     # a clash: the original value wins, at its place among the original keys
                     for k, v in record.items():
                         if k == key and not preserve:
@@ -78,10 +82,6 @@ class ParserFilter(Filter):
                         if k in parsed:
                             del parsed[k]
                         parsed[k] = v
-                else:
-                    parsed.update(record)
-                    if not preserve:
-                        del parsed[key]
             elif preserve:
                 parsed.pop(key, None)
                 parsed[key] = value
