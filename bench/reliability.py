@@ -258,6 +258,7 @@ class Setup:
     scheduler_base: float = 0.2
     scheduler_cap: float = 1.0
     flush: float = 0.2
+    grace: float = 10
 
     @property
     def logs(self) -> Path:
@@ -274,7 +275,7 @@ class Setup:
         return (
             "[SERVICE]\n"
             f"    Flush             {self.flush}\n"
-            "    Grace             10\n"
+            f"    Grace             {self.grace:g}\n"
             "    Log_Level         info\n"
             "    HTTP_Server       On\n"
             "    HTTP_Listen       127.0.0.1\n"
