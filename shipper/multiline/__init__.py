@@ -21,6 +21,7 @@ from shipper.multiline.decoder import Decoder, DecoderChain
 from shipper.multiline.definition import DEFAULT_FLUSH_MS, MultilineParser
 from shipper.multiline.groups import RuleDecoder
 from shipper.options import Option, parse_bool, parse_int, resolve
+from shipper.parsers.onigmo import RegexError
 
 __all__ = ["DecoderChain", "MultilineParser", "build_multiline_parsers", "new_chain", "new_decoder"]
 
@@ -67,7 +68,7 @@ def _build_one(section: Section, parsers: Mapping[str, Any], errors: list[Config
             continue
         try:
             rules.append(make_rule(*parts))
-        except re.error as exc:
+        except RegexError as exc:
             errors.append(ConfigError(f"[MULTILINE_PARSER] {name}: invalid rule regex {parts[1]!r}: {exc}",
                                       prop.location))
     parser_name = settings.get("parser")

@@ -21,26 +21,6 @@ DEFAULT_FLUSH_MS = 4000
 BUFFER_LIMIT = 2 * 1024 * 1024
 
 
-def onigmo_to_python(pattern: str) -> str:
-    """Translate the Onigmo spellings Fluent Bit's rules use into Python ``re`` syntax.
-
-    Only named groups differ in practice: ``(?<name>...)`` becomes
-    ``(?P<name>...)`` (look-behinds ``(?<=``/``(?<!`` are left alone).
-    """
-    return re.sub(r"\(\?<(?![=!])", "(?P<", pattern)
-
-
-def compile_slashed(text: str) -> re.Pattern[str]:
-    """Compile a rule regex written as ``/regex/`` (flags after the last slash) or bare."""
-    body, flags = text, 0
-    if len(text) >= 2 and text.startswith("/") and text.rfind("/") > 0:
-        end = text.rfind("/")
-        body = text[1:end]
-        for letter in text[end + 1 :]:
-            flags |= {"i": re.IGNORECASE, "m": re.DOTALL, "x": re.VERBOSE}.get(letter, 0)
-    return re.compile(onigmo_to_python(body), flags)
-
-
 @dataclass(frozen=True, eq=False)
 class Rule:
     """One ``rule "from_states" "/regex/" "to_state"`` line."""

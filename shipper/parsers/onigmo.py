@@ -228,9 +228,9 @@ class _Translator:
             self.pending[-1] += 1
 
 
-def translate(pattern: str) -> tuple[str, int]:
-    """Onigmo source (optionally ``/re/flags``) -> (Python pattern, re flags)."""
-    body, flag_letters = split_delimited(pattern)
+def translate(pattern: str, delimited: bool = True) -> tuple[str, int]:
+    """Onigmo source (``/re/flags`` too when ``delimited``) -> (Python pattern, re flags)."""
+    body, flag_letters = split_delimited(pattern) if delimited else (pattern, "")
     flags = re.MULTILINE | re.ASCII
     if "i" in flag_letters:
         flags |= re.IGNORECASE
@@ -241,9 +241,18 @@ def translate(pattern: str) -> tuple[str, int]:
     return _Translator(body).run(), flags
 
 
-def compile_onigmo(pattern: str) -> re.Pattern[str]:
-    """Compile a Fluent Bit regex; raises :class:`RegexError` when Python can't express it."""
-    python, flags = translate(pattern)
+def compile_onigmo(pattern: str, delimited: bool = True, line_anchors: bool = True) -> re.Pattern[str]:
+    """Compile a Fluent Bit regex; raises :class:`RegexError` when Python can't express it.
+
+    ``delimited`` reads ``/re/flags``; options such as ``Tag_Regex`` take the
+    bare pattern, where slashes are literal.  Without ``line_anchors`` ``^``
+    matches only at the start: multiline rules see one line at a time, and
+    Python's multiline ``^`` would also match after a trailing newline, where
+    Onigmo's does not (``/^[\r\n]*$/`` would then match every line).
+    """
+    python, flags = translate(pattern, delimited)
+    if not line_anchors:
+        flags &= ~re.MULTILINE
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

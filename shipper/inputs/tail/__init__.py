@@ -11,7 +11,6 @@ engine acknowledges a chunk (:meth:`TailInput.acknowledge`), in file order.
 from __future__ import annotations
 
 import os
-import re
 import time
 from typing import Any
 
@@ -26,6 +25,7 @@ from shipper.inputs.tail.tagging import TagMaker
 from shipper.inputs.tail.watcher import INOTIFY_RECHECK, ChangeWatcher
 from shipper.multiline import MultilineParser, new_chain
 from shipper.options import Option, Settings
+from shipper.parsers.onigmo import RegexError
 from shipper.plugin import Context, Input
 from shipper.registry import register
 
@@ -115,7 +115,7 @@ class TailInput(Input):
                                                 flush_ms=settings["docker_mode_flush"] * 1000)
         try:
             self.tagger = TagMaker(self.tag, settings.get("tag_regex"))
-        except re.error as exc:
+        except RegexError as exc:
             errors.append(ConfigError(f"tail: invalid Tag_Regex: {exc}", settings.where("tag_regex")))
         if errors:
             raise ConfigErrors(errors)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from shipper.multiline.definition import onigmo_to_python
+from shipper.parsers.onigmo import compile_onigmo
 
 _DOTS = re.compile(r"\.{2,}")
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_]+)>")
@@ -28,7 +28,7 @@ class TagMaker:
 
     def __init__(self, tag: str, tag_regex: str | None) -> None:
         self.tag = tag
-        self.regex = re.compile(onigmo_to_python(tag_regex)) if tag_regex else None
+        self.regex = compile_onigmo(tag_regex, delimited=False) if tag_regex else None
 
     def tag_for(self, path: str) -> str | None:
         """The tag for a file, or None when ``Tag_Regex`` does not match its path."""
