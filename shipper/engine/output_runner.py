@@ -147,7 +147,7 @@ class OutputRunner:
 
     # -- work ---------------------------------------------------------------
     async def _work(self) -> None:
-        while True:
+        while not self._abort.is_set():
             batch = await self._ready.get()
             self._absorb_pending(batch)
             finished = await self._deliver(batch)
@@ -245,8 +245,19 @@ class OutputRunner:
             self._count("fluentbit_output_retries_total")
             delay = backoff_delay(attempt, self.base, self.cap, self.rng)
             log.warning("%s: flush of %d records failed (%s); retry %d in %.1fs", self.name, len(events), reason, attempt, delay)
-            try:
-                await asyncio.wait_for(self._abort.wait(), timeout=delay)
-            except TimeoutError:
-                continue
-            return False
+            if await self._aborted_within(delay):
+                return False
+
+    async def _aborted_within(self, delay: float) -> bool:
+        """Sleep ``delay`` seconds unless shutdown abandons the batch first.
+
+        Not ``wait_for(abort.wait())``: on Python 3.11 it swallows a
+        cancellation that arrives as the event is set, and the worker would
+        never stop while the destination is down.
+        """
+        waiter = asyncio.ensure_future(self._abort.wait())
+        try:
+            await asyncio.wait([waiter], timeout=delay)
+        finally:
+            waiter.cancel()
+        return self._abort.is_set()

@@ -53,14 +53,6 @@ def restart_and_collect(setup: Setup, moto: MotoServer, proxy: RecordingProxy) -
     return wanted - set(delivered(moto.url))
 
 
-HANGS = pytest.mark.xfail(strict=True, reason=(
-    "shipper/engine/output_runner.py: OutputRunner.close() sets _abort and cancels the workers at once; a "
-    "worker waiting to retry is in asyncio.wait_for(self._abort.wait(), timeout=delay), which on Python 3.11 "
-    "returns the finished wait and swallows the cancellation, so _work() loops back to self._ready.get() and "
-    "close()'s gather never returns: the process never exits while the sink is down"
-))
-
-
 def shut_down_with_sink_down(tmp_path: Path, moto: MotoServer, proxy: RecordingProxy, grace: float,
                              signals: int) -> tuple[str, set[tuple[int, int]]]:
     """Send ``signals`` SIGTERMs to a shipper whose sink is down; its log and the lines a restart missed."""
@@ -78,7 +70,6 @@ def shut_down_with_sink_down(tmp_path: Path, moto: MotoServer, proxy: RecordingP
 
 
 @pytest.mark.slow
-@HANGS
 def test_sigterm_with_the_sink_down_exits_after_grace_and_loses_nothing(
     tmp_path: Path, moto_server: MotoServer, moto_proxy: RecordingProxy  # noqa: F811
 ) -> None:
@@ -88,7 +79,6 @@ def test_sigterm_with_the_sink_down_exits_after_grace_and_loses_nothing(
 
 
 @pytest.mark.slow
-@HANGS
 def test_a_second_sigterm_exits_at_once_and_loses_nothing(
     tmp_path: Path, moto_server: MotoServer, moto_proxy: RecordingProxy  # noqa: F811
 ) -> None:
