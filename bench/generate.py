@@ -43,6 +43,8 @@ class Spec:
     fmt: str = "cri"  # cri, docker or mixed
     json_share: float = 0.75
     seed: int = 42
+    #: the first record's second; a sink that rejects old events (CloudWatch: 14 days) needs a recent one.
+    base_second: int = BASE_SECOND
 
     def key(self) -> str:
         return hashlib.sha1(repr(self).encode()).hexdigest()[:12]
@@ -61,12 +63,13 @@ class Summary:
 _PREFIXES: dict[int, str] = {}
 
 
-def _stamp(millis: int) -> str:
-    """An RFC 3339 nanosecond stamp ``millis`` after BASE_SECOND (the sub-ms digits vary)."""
+def _stamp(base_second: int, millis: int) -> str:
+    """An RFC 3339 nanosecond stamp ``millis`` after ``base_second`` (the sub-ms digits vary)."""
     second, ms = divmod(millis, 1000)
+    second += base_second
     prefix = _PREFIXES.get(second)
     if prefix is None:
-        prefix = _PREFIXES[second] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(BASE_SECOND + second))
+        prefix = _PREFIXES[second] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
     return f"{prefix}.{ms:03d}{(millis * 7919) % 1_000_000:06d}Z"
 
 
@@ -108,6 +111,12 @@ def file_name(index: int, rng: random.Random) -> str:
     return f"{pod}_bench_main-{rng.getrandbits(256):064x}.log"
 
 
+def parse_file_name(name: str) -> tuple[str, str, str]:
+    """(pod, namespace, container) of a name :func:`file_name` made, as kubelet's names split."""
+    pod, namespace, rest = name.removesuffix(".log").split("_", 2)
+    return pod, namespace, rest.rsplit("-", 1)[0]
+
+
 def generate(spec: Spec, out_dir: Path) -> Summary:
     """Write the files of ``spec`` into ``out_dir`` (created); returns what was written."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +133,7 @@ def generate(spec: Spec, out_dir: Path) -> Summary:
         while size < per_file:
             stream = "stderr" if rng.random() < 0.1 else "stdout"
             for pieces in _messages(rng, spec.json_share):
-                text = render(_stamp(millis), stream, pieces)
+                text = render(_stamp(spec.base_second, millis), stream, pieces)
                 parts.append(text)
                 size += len(text)
                 summary.lines += len(pieces)

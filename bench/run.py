@@ -13,13 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.generate import Spec, Summary, generate
+from bench.peers import Observed, Peer, kube_peer, moto_peer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,12 +65,73 @@ _FILE = """[OUTPUT]
     Format  json_lines
 """
 
-#: name -> (description, sections after the input)
-PIPELINES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "cri-null": ("tail + {ml} -> null", (_NULL,)),
-    "cri-json-null": ("tail + {ml} -> parser json (Reserve_Data) -> null", (_PARSER_FILTER, _NULL)),
-    "cri-json-file": ("tail + {ml} -> parser json (Reserve_Data) -> file", (_PARSER_FILTER, _FILE)),
+_TAGGED_TAIL = """[INPUT]
+    Name              tail
+    Path              {logs}/*.log
+    Tag_Regex         (?<file>[^/]+)$
+    Tag               kube.var.log.containers.<file>
+    multiline.parser  {multiline}
+    Read_from_Head    On
+    Exit_On_Eof       On
+    Mem_Buf_Limit     {mem_buf_limit}
+"""
+_GREP_MODIFY = """[FILTER]
+    Name     grep
+    Match    kube.*
+    Exclude  level ^debug$
+
+[FILTER]
+    Name     modify
+    Match    kube.*
+    Add      cluster bench
+    Rename   msg message
+"""
+_KUBERNETES = """[FILTER]
+    Name             kubernetes
+    Match            kube.*
+    Kube_URL         {kube_url}
+    Kube_Token_File  {token_file}
+    Merge_Log        On
+"""
+_CLOUDWATCH = """[OUTPUT]
+    Name               cloudwatch_logs
+    Match              *
+    region             us-east-1
+    endpoint           {endpoint}
+    log_group_name     bench
+    log_stream_prefix  node-
+    auto_create_group  On
+"""
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One benchmarked config: the sections after the input, and the local server it needs, if any."""
+
+    description: str
+    sections: tuple[str, ...]
+    tail: str = _TAIL
+    peer: Callable[[Path, Path], AbstractContextManager[Peer]] | None = None
+    #: a real-service emulator: runs on the smaller ``--cloudwatch-size-mb`` input (moto is slow), with
+    #: today's timestamps (CloudWatch rejects events older than 14 days).
+    slow_sink: bool = False
+
+
+PIPELINES: dict[str, Pipeline] = {
+    "cri-null": Pipeline("tail + {ml} -> null", (_NULL,)),
+    "cri-json-null": Pipeline("tail + {ml} -> parser json (Reserve_Data) -> null", (_PARSER_FILTER, _NULL)),
+    "cri-json-file": Pipeline("tail + {ml} -> parser json (Reserve_Data) -> file", (_PARSER_FILTER, _FILE)),
+    "cri-json-grep-modify-null": Pipeline(
+        "tail + {ml} -> parser json (Reserve_Data) -> grep (Exclude level) -> modify (Add, Rename) -> null",
+        (_PARSER_FILTER, _GREP_MODIFY, _NULL)),
+    "cri-tagged-null": Pipeline("tail + {ml} (kubelet tags) -> null", (_NULL,), _TAGGED_TAIL),
+    "cri-k8s-null": Pipeline("tail + {ml} (kubelet tags) -> kubernetes (Merge_Log, fake API) -> null",
+                             (_KUBERNETES, _NULL), _TAGGED_TAIL, kube_peer),
+    "cri-cloudwatch": Pipeline("tail + {ml} -> cloudwatch_logs (moto)", (_CLOUDWATCH,), _TAGGED_TAIL, moto_peer,
+                               slow_sink=True),
 }
+#: what a plain ``python -m bench`` runs (moto is slow: cloudwatch only when asked for).
+DEFAULT = [name for name, pipeline in PIPELINES.items() if not pipeline.slow_sink]
 
 
 #: the tail multiline parser for each generated format.
@@ -75,12 +140,28 @@ MULTILINE = {"cri": "cri", "docker": "docker", "mixed": "docker, cri"}
 
 @dataclass
 class Result:
-    name: str
     wall: float
     cpu: float
     peak_rss_mb: float
     returncode: int
     output_records: int | None = None
+    observed: Observed | None = None
+    #: CPU this process spent meanwhile: the in-thread API server, the recording proxy.
+    local_cpu: float = 0.0
+
+
+@dataclass
+class Measured:
+    """Every run of one pipeline over one data set."""
+
+    name: str
+    spec: Spec
+    summary: Summary
+    runs: list[Result] = field(default_factory=list)
+
+    @property
+    def best(self) -> Result:
+        return min(self.runs, key=lambda r: r.cpu)
 
 
 def data_dir(spec: Spec, cache: Path) -> tuple[Path, Summary]:
@@ -95,23 +176,26 @@ def data_dir(spec: Spec, cache: Path) -> tuple[Path, Summary]:
     return target / "logs", summary
 
 
-def write_config(work: Path, logs: Path, name: str, multiline: str, mem_buf_limit: str) -> Path:
+def write_config(work: Path, logs: Path, name: str, multiline: str, mem_buf_limit: str,
+                 options: dict[str, str] | None = None) -> Path:
+    """The config file of pipeline ``name``; ``options`` fill a peer's placeholders (its URL...)."""
     (work / "parsers.conf").write_text(_PARSERS)
     out = work / "out"
     out.mkdir(exist_ok=True)
+    pipeline = PIPELINES[name]
     sections = [_SERVICE.format(parsers=work / "parsers.conf"),
-                _TAIL.format(logs=logs, multiline=multiline, mem_buf_limit=mem_buf_limit)]
-    sections += [s.format(out=out) for s in PIPELINES[name][1]]
+                pipeline.tail.format(logs=logs, multiline=multiline, mem_buf_limit=mem_buf_limit)]
+    sections += [s.format(out=out, **(options or {})) for s in pipeline.sections]
     config = work / f"{name}.conf"
     config.write_text("\n".join(sections))
     return config
 
 
-def run_pipeline(config: Path, name: str, timeout: float) -> Result:
+def run_pipeline(config: Path, name: str, timeout: float, env: dict[str, str] | None = None) -> Result:
     """Run ``shipper run -c config`` and measure the child process."""
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "shipper", "run", "-c", str(config)], cwd=REPO,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
     deadline = start + timeout
     while True:
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -133,64 +217,116 @@ def run_pipeline(config: Path, name: str, timeout: float) -> Result:
         with out.open("rb") as handle:
             records = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
         out.unlink()
-    return Result(name, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode, records)
+    return Result(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode, records)
 
 
-def baseline(work: Path, name: str, timeout: float) -> Result:
-    """The same pipeline over an empty directory: what start-up and shutdown alone cost."""
+def measure(name: str, spec: Spec, args: argparse.Namespace, work: Path) -> Measured:
+    """``args.repeat`` runs of one pipeline, its peer (if any) started before and stopped after."""
+    print(f"generating {spec.size_mb:g} MB in {spec.pods} files ({spec.fmt}) unless cached ...", file=sys.stderr)
+    logs, summary = data_dir(spec, args.cache)
+    multiline = MULTILINE[spec.fmt]
+    measured = Measured(name, spec, summary)
+    pipeline = PIPELINES[name]
+    with pipeline.peer(logs, work) if pipeline.peer else nullcontext() as peer:
+        config = write_config(work, logs, name, multiline, args.mem_buf_limit, peer.options if peer else None)
+        for attempt in range(args.repeat):
+            print(f"running {name} ({attempt + 1}/{args.repeat}) ...", file=sys.stderr)
+            if peer:
+                peer.begin()
+            before = _own_cpu()
+            result = run_pipeline(config, name, args.timeout, peer.env if peer else None)
+            result.local_cpu = _own_cpu() - before
+            if peer:
+                result.observed = peer.observe()
+                result.output_records = result.observed.records
+            measured.runs.append(result)
+    return measured
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def baseline(work: Path, timeout: float) -> Result:
+    """tail -> null over an empty directory: what start-up and shutdown alone cost."""
     empty = work / "empty"
     empty.mkdir(exist_ok=True)
-    return run_pipeline(write_config(work, empty, name, "cri", "8MB"), name, timeout)
+    return run_pipeline(write_config(work, empty, "cri-null", "cri", "8MB"), "cri-null", timeout)
 
 
-def report(results: list[Result], summary: Summary, spec: Spec, idle: Result, multiline: str) -> str:
-    """A Markdown table of the figures."""
-    mb = summary.bytes / 1_000_000
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.1f}–{max(values):.1f}" if len(values) > 1 else "-"
+
+
+def report(results: list[Measured], idle: Result) -> str:
+    """Markdown tables: the data sets, every pipeline's best run and spread, and the peers' figures."""
     lines = [
-        (f"Input: {mb:.0f} MB, {spec.pods} files ({spec.fmt}), {summary.lines} lines, {summary.records} records, "
-         f"{spec.json_share:.0%} JSON messages."),
         (f"Machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}."),
         (f"Start-up and shutdown alone (empty input): {idle.cpu:.2f} CPU s, {idle.wall:.2f} s wall, "
          f"{idle.peak_rss_mb:.0f} MB RSS; the net column subtracts that CPU."),
-        "",
-        ("| pipeline | lines/s (wall) | MB per CPU-second | net of start-up | MB/s wall | CPU s | wall s "
-         "| peak RSS MB | records out |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in results:
-        out = "-" if r.output_records is None else str(r.output_records)
-        status = "" if r.returncode == 0 else f" (exit {r.returncode})"
+    for spec, summary in {m.spec: m.summary for m in results}.items():
+        lines.append(f"Input {spec.size_mb:g} MB: {summary.bytes / 1e6:.1f} MB, {spec.pods} files ({spec.fmt}), "
+                     f"{summary.lines} lines, {summary.records} records, {spec.json_share:.0%} JSON messages.")
+    lines += [
+        "",
+        ("| pipeline | input MB | runs | MB per CPU-second (best) | spread | net of start-up | lines/s wall | "
+         "CPU s | wall s | peak RSS MB | records out |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in results:
+        mb, best = m.summary.bytes / 1_000_000, m.best
+        out = "-" if best.output_records is None else str(best.output_records)
+        failed = sum(r.returncode != 0 for r in m.runs)
+        status = f" ({failed} runs failed)" if failed else ""
         lines.append(
-            f"| {PIPELINES[r.name][0].format(ml=multiline)}{status} | {summary.lines / r.wall:,.0f} | {mb / r.cpu:.1f} | "
-            f"{mb / max(r.cpu - idle.cpu, 0.01):.1f} | {mb / r.wall:.1f} | "
-            f"{r.cpu:.2f} | {r.wall:.2f} | {r.peak_rss_mb:.0f} | {out} |"
+            f"| {PIPELINES[m.name].description.format(ml=MULTILINE[m.spec.fmt])}{status} | {mb:.0f} | {len(m.runs)} | "
+            f"{mb / best.cpu:.1f} | {_spread([mb / r.cpu for r in m.runs])} | "
+            f"{mb / max(best.cpu - idle.cpu, 0.01):.1f} | {m.summary.lines / min(r.wall for r in m.runs):,.0f} | "
+            f"{best.cpu:.2f} | {best.wall:.2f} | {max(r.peak_rss_mb for r in m.runs):.0f} | {out} |"
         )
+    peered = [m for m in results if any(r.observed for r in m.runs)]
+    if peered:
+        lines += ["", ("| pipeline | run | requests | requests/s | records/s (wall) | shipper CPU s | wall s "
+                       "| peer CPU s | local CPU s |"), "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for m in peered:
+            for i, r in enumerate(m.runs, 1):
+                seen = r.observed or Observed()
+                records = m.summary.records if seen.records is None else seen.records
+                peer_cpu = "-" if seen.peer_cpu is None else f"{seen.peer_cpu:.2f}"
+                lines.append(f"| {m.name} | {i} | {seen.requests} | {seen.requests / r.wall:.1f} | "
+                             f"{records / r.wall:,.0f} | {r.cpu:.2f} | {r.wall:.2f} | {peer_cpu} | {r.local_cpu:.2f} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="shipper end-to-end benchmark")
     parser.add_argument("--size-mb", type=float, default=100.0, help="generated input size (default 100)")
+    parser.add_argument("--cloudwatch-size-mb", type=float, default=20.0,
+                        help="input size of the pipelines with a slow sink (moto; default 20)")
     parser.add_argument("--pods", type=int, default=100, help="number of files (default 100)")
     parser.add_argument("--format", dest="fmt", choices=("cri", "docker", "mixed"), default="cri")
-    parser.add_argument("--pipelines", default=",".join(PIPELINES), help="comma list of " + ", ".join(PIPELINES))
+    parser.add_argument("--pipelines", default=",".join(DEFAULT),
+                        help="comma list of " + ", ".join(PIPELINES) + " (default: all but cri-cloudwatch)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per pipeline; the best and the spread are shown")
     parser.add_argument("--mem-buf-limit", default="8MB", help="tail Mem_Buf_Limit (bounds RSS)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/shipper-bench"), help="where generated logs live")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a run is killed")
     args = parser.parse_args(argv)
-    spec = Spec(args.size_mb, args.pods, args.fmt)
-    print(f"generating {args.size_mb:g} MB in {args.pods} files ({args.fmt}) ...", file=sys.stderr)
-    logs, summary = data_dir(spec, args.cache)
-    multiline = MULTILINE[args.fmt]
+    names = [n.strip() for n in args.pipelines.split(",") if n.strip()]
+    for name in names:
+        if name not in PIPELINES:
+            parser.error(f"unknown pipeline {name!r}")
     work = args.cache / "work"
     work.mkdir(parents=True, exist_ok=True)
     results = []
-    for name in [n.strip() for n in args.pipelines.split(",") if n.strip()]:
-        if name not in PIPELINES:
-            parser.error(f"unknown pipeline {name!r}")
-        print(f"running {name} ...", file=sys.stderr)
-        results.append(run_pipeline(write_config(work, logs, name, multiline, args.mem_buf_limit), name, args.timeout))
-    idle = baseline(work, "cri-null", args.timeout)
-    print(report(results, summary, spec, idle, multiline))
-    return 0 if all(r.returncode == 0 for r in results) else 1
+    for name in names:
+        spec = Spec(args.size_mb, args.pods, args.fmt)
+        if PIPELINES[name].slow_sink:
+            spec = replace(spec, size_mb=args.cloudwatch_size_mb, base_second=int(time.time()) // 86400 * 86400)
+        results.append(measure(name, spec, args, work))
+    idle = baseline(work, args.timeout)
+    print(report(results, idle))
+    return 0 if all(r.returncode == 0 for m in results for r in m.runs) else 1

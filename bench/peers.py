@@ -1,0 +1,164 @@
+"""The local servers some benchmark pipelines talk to, started and stopped around their runs.
+
+A peer gives the config its address (``options``), the child its environment
+(``env``), and after each run what it saw (``observe``): the fake Kubernetes
+API server counts pod requests, the moto peer counts PutLogEvents calls and
+events (through :class:`~tests.servers.moto.RecordingProxy`) and moto's own
+CPU time, so the report can say how much of a run's wall time was moto's.
+Everything listens on 127.0.0.1 only, and every server is stopped on exit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Protocol
+
+from bench.generate import parse_file_name
+from tests.servers.kube_api import KubeApiServer, make_pod
+from tests.servers.moto import MotoServer, RecordingProxy
+
+_TOKEN = "bench-token"
+_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@dataclass
+class Observed:
+    """What a peer saw during one run."""
+
+    requests: int = 0
+    records: int | None = None
+    #: CPU seconds the peer process spent during the run (moto), when measurable.
+    peer_cpu: float | None = None
+
+
+class Peer(Protocol):
+    options: dict[str, str]
+    env: dict[str, str]
+
+    def begin(self) -> None:
+        """Called just before a run: forget what earlier runs left."""
+
+    def observe(self) -> Observed:
+        """Called just after a run."""
+
+
+@dataclass
+class KubePeer:
+    """The fake API server, serving one Pod object per generated log file."""
+
+    api: KubeApiServer
+    options: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def begin(self) -> None:
+        self.api.requests.clear()
+
+    def observe(self) -> Observed:
+        return Observed(requests=self.api.count("/pods/"))
+
+
+def pods_for(logs: Path) -> list[dict[str, object]]:
+    """A Pod object for every generated file: names from the file name, the container named there."""
+    pods = []
+    for index, path in enumerate(sorted(logs.glob("*.log"))):
+        pod, namespace, container = parse_file_name(path.name)
+        pods.append(make_pod(namespace, pod, {container: f"registry.example.com/bench/{container}:1.{index}"},
+                             labels={"app": pod.split("-")[0], "tier": "bench"},
+                             annotations={"example.com/owner": "team-bench"}, pod_ip=f"10.244.{index // 250}.{index % 250 + 1}"))
+    return pods
+
+
+@contextmanager
+def kube_peer(logs: Path, work: Path) -> Iterator[KubePeer]:
+    """The fake API server in a thread on a free port, with a token file for the filter."""
+    token_file = work / "kube-token"
+    token_file.write_text(_TOKEN)
+    api = KubeApiServer(tokens={_TOKEN})
+    for pod in pods_for(logs):
+        api.add_pod(pod)
+    with api.in_thread() as running:
+        yield KubePeer(running, {"kube_url": running.url, "token_file": str(token_file)})
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` so far, from ``/proc`` (children included: moto forks none)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class MotoPeer:
+    """moto behind the recording proxy; reset after every run so it does not grow."""
+
+    server: MotoServer
+    proxy: RecordingProxy
+    options: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    _cpu_before: float = 0.0
+
+    def begin(self) -> None:
+        self.server.reset()
+        self.proxy.clear()
+        self._cpu_before = self._moto_cpu()
+
+    def observe(self) -> Observed:
+        cpu = self._moto_cpu() - self._cpu_before
+        calls = self.proxy.calls("PutLogEvents")
+        events = sum(len(c.body.get("logEvents", ())) for c in calls if c.status == 200)
+        self.server.reset()
+        return Observed(requests=len(calls), records=events, peer_cpu=cpu)
+
+    def _moto_cpu(self) -> float:
+        assert self.server.process is not None
+        return _cpu_seconds(self.server.process.pid)
+
+
+class _NoDelayProxy(RecordingProxy):
+    """The recording proxy with TCP_NODELAY on its client side.
+
+    Its handler writes the headers and the body of an answer in two sends; with Nagle on, the body
+    waits for the client's delayed ACK (up to 40 ms), which made every call about 25 ms slower and
+    the moto run three times longer than without the proxy.
+    """
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("NoDelayHandler", (super()._handler_class(),), {"disable_nagle_algorithm": True})
+
+
+def _warm_up(url: str) -> None:
+    """One create + put + read through moto, so its first (slow, import-heavy) calls are not timed."""
+    import boto3  # type: ignore[import-untyped]
+
+    client = boto3.client("logs", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.create_log_group(logGroupName="warm-up")
+    client.create_log_stream(logGroupName="warm-up", logStreamName="s")
+    client.put_log_events(logGroupName="warm-up", logStreamName="s",
+                          logEvents=[{"timestamp": 1_700_000_000_000 + i, "message": "x"} for i in range(100)])
+    client.get_log_events(logGroupName="warm-up", logStreamName="s")
+
+
+@contextmanager
+def moto_peer(logs: Path, work: Path) -> Iterator[MotoPeer]:
+    """A moto server (subprocess) and the recording proxy in front of it, warmed up; both stopped on exit."""
+    server = MotoServer().start()
+    try:
+        _warm_up(server.url)
+        proxy = _NoDelayProxy(server.url).start()
+        try:
+            yield MotoPeer(server, proxy, {"endpoint": proxy.url}, dict(_AWS_ENV, AWS_CONFIG_FILE=str(work / "none"),
+                                                                      AWS_SHARED_CREDENTIALS_FILE=str(work / "none")))
+        finally:
+            proxy.stop()
+    finally:
+        server.stop()
