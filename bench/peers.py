@@ -3,7 +3,7 @@
 A peer gives the config its address (``options``), the child its environment
 (``env``), and after each run what it saw (``observe``): the fake Kubernetes
 API server counts pod requests, the moto peer counts PutLogEvents calls and
-events (through :class:`~tests.servers.moto.RecordingProxy`) and moto's own
+the events they carry (a counting :class:`~tests.servers.moto.RecordingProxy`) and moto's own
 CPU time, so the report can say how much of a run's wall time was moto's.
 Everything listens on 127.0.0.1 only, and every server is stopped on exit.
 """
@@ -20,7 +20,7 @@ from typing import Protocol
 
 from bench.generate import parse_file_name
 from tests.servers.kube_api import KubeApiServer, make_pod
-from tests.servers.moto import MotoServer, RecordingProxy
+from tests.servers.moto import Captured, MotoServer, RecordingProxy
 
 _TOKEN = "bench-token"
 _AWS_ENV = {
@@ -98,10 +98,10 @@ def _cpu_seconds(pid: int) -> float:
 
 @dataclass
 class MotoPeer:
-    """moto behind the recording proxy; reset after every run so it does not grow."""
+    """moto behind the counting proxy; reset after every run so it does not grow."""
 
     server: MotoServer
-    proxy: RecordingProxy
+    proxy: _CountingProxy
     options: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     _cpu_before: float = 0.0
@@ -113,23 +113,37 @@ class MotoPeer:
 
     def observe(self) -> Observed:
         cpu = self._moto_cpu() - self._cpu_before
-        calls = self.proxy.calls("PutLogEvents")
-        events = sum(len(c.body.get("logEvents", ())) for c in calls if c.status == 200)
         self.server.reset()
-        return Observed(requests=len(calls), records=events, peer_cpu=cpu)
+        return Observed(requests=self.proxy.put_calls, records=self.proxy.put_events, peer_cpu=cpu)
 
     def _moto_cpu(self) -> float:
         assert self.server.process is not None
         return _cpu_seconds(self.server.process.pid)
 
 
-class _NoDelayProxy(RecordingProxy):
-    """The recording proxy with TCP_NODELAY on its client side.
+class _CountingProxy(RecordingProxy):
+    """The recording proxy, counting PutLogEvents calls and events instead of keeping every body.
 
-    Its handler writes the headers and the body of an answer in two sends; with Nagle on, the body
-    waits for the client's delayed ACK (up to 40 ms), which made every call about 25 ms slower and
-    the moto run three times longer than without the proxy.
+    Kept bodies (100 MB of parsed JSON for 20 MB of logs) would grow this process, and a child forked
+    from it reports that size as its own peak RSS.  TCP_NODELAY on the client side: the handler writes
+    an answer's headers and body in two sends, and with Nagle on the body waits for the client's
+    delayed ACK (up to 40 ms), which made every call about 25 ms slower.
     """
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(upstream)
+        self.put_calls = 0
+        self.put_events = 0
+
+    def clear(self) -> None:
+        super().clear()
+        self.put_calls = self.put_events = 0
+
+    def _record(self, captured: Captured) -> None:
+        if captured.target.endswith("PutLogEvents"):
+            with self._lock:
+                self.put_calls += 1
+                self.put_events += len(captured.body.get("logEvents", ()))
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         return type("NoDelayHandler", (super()._handler_class(),), {"disable_nagle_algorithm": True})
@@ -150,11 +164,12 @@ def _warm_up(url: str) -> None:
 
 @contextmanager
 def moto_peer(logs: Path, work: Path) -> Iterator[MotoPeer]:
-    """A moto server (subprocess) and the recording proxy in front of it, warmed up; both stopped on exit."""
+    """A moto server (subprocess) and the counting proxy in front of it, warmed up; both stopped on exit."""
     server = MotoServer().start()
     try:
         _warm_up(server.url)
-        proxy = _NoDelayProxy(server.url).start()
+        proxy = _CountingProxy(server.url)
+        proxy.start()
         try:
             yield MotoPeer(server, proxy, {"endpoint": proxy.url}, dict(_AWS_ENV, AWS_CONFIG_FILE=str(work / "none"),
                                                                       AWS_SHARED_CREDENTIALS_FILE=str(work / "none")))
