@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", dest="fmt", choices=("cri", "docker", "mixed"), default="cri")
     parser.add_argument("--pipelines", default=",".join(DEFAULT),
                         help="comma list of " + ", ".join(PIPELINES) + " (default: all but cri-cloudwatch)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per pipeline; the best and the spread are shown")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per pipeline (default 3): best and spread")
     parser.add_argument("--mem-buf-limit", default="8MB", help="tail Mem_Buf_Limit (bounds RSS)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/shipper-bench"), help="where generated logs live")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a run is killed")
