@@ -23,7 +23,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/shipper
-COPY pyproject.toml ./
+COPY pyproject.toml README.md ./
 COPY shipper/ ./shipper/
 # All dependencies ship binary wheels for linux/amd64 and linux/arm64 (Graviton); a
 # platform without them would need build-essential here, in this stage only.
