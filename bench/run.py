@@ -16,6 +16,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -129,7 +130,7 @@ PIPELINES: dict[str, Pipeline] = {
                              (_KUBERNETES.replace("{merge_log}", "On"), _NULL), _TAGGED_TAIL, kube_peer),
     "cri-k8s-nomerge-null": Pipeline("tail + {ml} (kubelet tags) -> kubernetes (Merge_Log Off, fake API) -> null",
                                      (_KUBERNETES.replace("{merge_log}", "Off"), _NULL), _TAGGED_TAIL, kube_peer),
-    "cri-cloudwatch": Pipeline("tail + {ml} -> cloudwatch_logs (moto)", (_CLOUDWATCH,), _TAGGED_TAIL, moto_peer,
+    "cri-cloudwatch": Pipeline("tail + {ml} (kubelet tags) -> cloudwatch_logs (moto)", (_CLOUDWATCH,), _TAGGED_TAIL, moto_peer,
                                slow_sink=True),
 }
 #: what a plain ``python -m bench`` runs (moto is slow: cloudwatch only when asked for).
@@ -210,24 +211,27 @@ def _high_water_kb(pid: int) -> int:
 
 def run_pipeline(config: Path, name: str, timeout: float, env: dict[str, str] | None = None) -> Result:
     """Run ``shipper run -c config`` and measure the child process."""
-    start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "shipper", "run", "-c", str(config)], cwd=REPO,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
-    deadline = start + timeout
-    peak_kb = 0
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        peak_kb = max(peak_kb, _high_water_kb(child.pid))
-        if time.perf_counter() > deadline:
-            child.kill()
-            pid, status, usage = os.wait4(child.pid, 0)
-            break
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    errors = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    # stderr to a file, not a pipe: a child that logs more than a pipe holds would block until the timeout
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "shipper", "run", "-c", str(config)], cwd=REPO,
+                                 stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **(env or {})})
+        deadline = start + timeout
+        peak_kb = 0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            peak_kb = max(peak_kb, _high_water_kb(child.pid))
+            if time.perf_counter() > deadline:
+                child.kill()
+                pid, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        errors = stderr.read().decode(errors="replace")
     if child.returncode != 0:
         print(f"  {name}: exit {child.returncode}\n{errors[-2000:]}", file=sys.stderr)
     out = config.parent / "out" / "out.log"
