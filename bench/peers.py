@@ -14,7 +14,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Protocol
 
@@ -125,9 +124,7 @@ class _CountingProxy(RecordingProxy):
     """The recording proxy, counting PutLogEvents calls and events instead of keeping every body.
 
     Kept bodies (100 MB of parsed JSON for 20 MB of logs) would grow this process, and a child forked
-    from it reports that size as its own peak RSS.  TCP_NODELAY on the client side: the handler writes
-    an answer's headers and body in two sends, and with Nagle on the body waits for the client's
-    delayed ACK (up to 40 ms), which made every call about 25 ms slower.
+    from it reports that size as its own peak RSS.
     """
 
     def __init__(self, upstream: str) -> None:
@@ -144,9 +141,6 @@ class _CountingProxy(RecordingProxy):
             with self._lock:
                 self.put_calls += 1
                 self.put_events += len(captured.body.get("logEvents", ()))
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        return type("NoDelayHandler", (super()._handler_class(),), {"disable_nagle_algorithm": True})
 
 
 def _warm_up(url: str) -> None:

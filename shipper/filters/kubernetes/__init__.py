@@ -8,3 +8,8 @@
 - :mod:`.merge` — Merge_Log;
 - :mod:`.filter` — the plugin itself.
 """
+
+# Importing the package must register the plugin: the registry imports
+# ``shipper.filters.kubernetes`` by name and would otherwise fall back to
+# importing every plugin (aiobotocore included: +0.44 CPU s, +23 MB per start).
+from shipper.filters.kubernetes.filter import KubernetesFilter as KubernetesFilter  # noqa: E402
