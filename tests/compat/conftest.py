@@ -20,7 +20,7 @@ import pytest
 from tests.compat.cases import CaseSpec, all_specs
 from tests.compat.runner import SuiteRunner
 
-COMPAT_DOC = Path(__file__).resolve().parents[2] / "docs" / "compat.md"
+COMPAT_DOC = Path(__file__).resolve().parents[2] / "README.md"
 _TALLY = pytest.StashKey[dict[str, tuple[CaseSpec, str]]]()
 _DRY_TALLY = pytest.StashKey[dict[str, str]]()
 
@@ -81,7 +81,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         lines.append(f"compat dry-run: {len(dry) - len(failing)}/{len(dry)} output cases print exactly what was sent"
                      + (f" (failing: {', '.join(failing)})" if failing else ""))
     if tally and len(tally) == len(all_specs()) and COMPAT_DOC.is_file() and lines[0] not in COMPAT_DOC.read_text():
-        lines.append(f"note: {COMPAT_DOC.name} quotes another figure; put this run's line there for the README")
+        lines.append(f"note: {COMPAT_DOC.name} quotes another figure; put this run's line in its Compatibility chapter")
     if lines:
         terminalreporter.section("golden compatibility")
         for line in lines:

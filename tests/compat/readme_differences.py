@@ -43,7 +43,7 @@ def render_doc(differences: list[Difference]) -> str:
         "## Differences from Fluent Bit\n\n"
         "Where Fluent Bit 5.1.1 loses data or is plainly wrong on the recorded golden cases, shipper does\n"
         "better on purpose. Each difference below is asserted by the compatibility suite\n"
-        "(`tests/compat`, see docs/compat.md); everywhere else shipper's output is compared with Fluent Bit's\n"
+        "(`tests/compat`, see the README's Compatibility chapter); everywhere else shipper's output is compared with Fluent Bit's\n"
         "record for record.\n\n" + render_block(differences)
     )
 
