@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_tail_input import FakePipeline, make_tail
+from tests.unit.test_tail_input import FakePipeline, make_tail, stop_tail
 
 WRITER = r'''
 import json, random, sys, time
@@ -69,9 +69,7 @@ async def test_partials_from_a_live_writer_reassemble_exactly(tmp_path: Path, fm
         if writer.returncode is None:
             writer.kill()
             await writer.wait()
-        plugin.request_stop()
-        await asyncio.wait_for(task, 10)
-        await plugin.stop()
+        await stop_tail(plugin, task)
     texts = [r["log"].removesuffix("\n") for r in pipe.records]
     by_number = sorted(texts, key=lambda t: int(t.split(" ", 2)[1]))
     assert by_number == expected_messages(COUNT)
@@ -104,7 +102,5 @@ async def test_a_pending_group_never_times_out_while_its_rest_waits_unread(tmp_p
                 break
             await asyncio.sleep(0.02)
     finally:
-        plugin.request_stop()
-        await asyncio.wait_for(task, 10)
-        await plugin.stop()
+        await stop_tail(plugin, task)
     assert [r["log"] for r in pipe.records] == ["first half, second half"]

@@ -73,6 +73,13 @@ async def run_tail(plugin: TailInput, timeout: float = 20.0) -> None:
         await plugin.stop()
 
 
+async def stop_tail(plugin: TailInput, task: asyncio.Task[None]) -> None:
+    """Stop a tail started with ``asyncio.create_task(plugin.run())`` and release its files and DB."""
+    plugin.request_stop()
+    await asyncio.wait_for(task, 10)
+    await plugin.stop()
+
+
 def lines_of(pipeline: FakePipeline, key: str = "log") -> list[str]:
     return [r[key] for r in pipeline.records]
 
@@ -322,9 +329,7 @@ async def test_starting_at_the_end_mid_line_skips_the_rest_of_that_line(tmp_path
                 break
             await asyncio.sleep(0.02)
     finally:
-        plugin.request_stop()
-        await asyncio.wait_for(task, 10)
-        await plugin.stop()
+        await stop_tail(plugin, task)
     assert lines_of(pipe) == ["new"]
     assert plugin.metrics.value("shipper_tail_long_lines_skipped_total", name="tail.0") == 0
 

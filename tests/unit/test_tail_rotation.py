@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_tail_input import FakePipeline, make_tail
+from tests.unit.test_tail_input import FakePipeline, make_tail, stop_tail
 
 WRITER = r'''
 import os, shutil, sys, time
@@ -89,9 +89,7 @@ async def tail_while_writing(tmp_path: Path, mode: str, inotify: str) -> list[in
         if writer.returncode is None:
             writer.kill()
             await writer.wait()
-        plugin.request_stop()
-        await asyncio.wait_for(task, 10)
-        await plugin.stop()
+        await stop_tail(plugin, task)
     return seqs
 
 
@@ -129,9 +127,7 @@ async def test_sparse_regrow_after_truncation_skips_leading_nuls(tmp_path: Path)
                 break
             await asyncio.sleep(0.02)
     finally:
-        plugin.request_stop()
-        await asyncio.wait_for(task, 10)
-        await plugin.stop()
+        await stop_tail(plugin, task)
     assert [r["log"] for r in pipe.records] == ["one", "two", "three"]
 
 
@@ -152,7 +148,5 @@ async def test_a_rotated_name_that_still_matches_path_is_not_read_twice(tmp_path
         for _ in range(100):  # long enough for the old file to be retired and rescanned several times
             await asyncio.sleep(0.02)
     finally:
-        plugin.request_stop()
-        await asyncio.wait_for(task, 10)
-        await plugin.stop()
+        await stop_tail(plugin, task)
     assert sorted(r["log"] for r in pipe.records) == ["1", "2", "3"]
