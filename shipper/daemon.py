@@ -23,7 +23,6 @@ from shipper.config.model import ConfigDocument
 from shipper.engine.core import Engine
 from shipper.errors import ConfigErrors
 from shipper.logging_setup import LogSetup, apply_instance_levels, configure_logging
-from shipper.metrics import Metrics
 from shipper.pipeline import Pipeline, build
 
 log = logging.getLogger("shipper.daemon")

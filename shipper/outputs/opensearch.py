@@ -12,9 +12,7 @@ items are counted, reported once per reason and never retried.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
-import time
 
 import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError

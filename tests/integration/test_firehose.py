@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 import pytest
 
 from shipper.outputs.firehose_records import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
