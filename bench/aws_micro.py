@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.timing import best_cpu_seconds
 from shipper.outputs.cloudwatch_batching import encode_messages
 from shipper.outputs.cloudwatch_batching import plan as cw_plan
 from shipper.outputs.firehose_records import TimeFormatter, encode_records
@@ -57,14 +58,8 @@ def events(count: int) -> list[tuple[int, dict[str, Any]]]:
 
 
 def best(step: Callable[[], Any]) -> float:
-    """Best CPU seconds of ``ROUNDS`` runs of ``step``."""
-    times = []
-    for _ in range(ROUNDS):
-        gc.collect()
-        start = time.process_time()
-        step()
-        times.append(time.process_time() - start)
-    return min(times)
+    """Best CPU seconds of ``ROUNDS`` runs of ``step``, each after a full collection."""
+    return best_cpu_seconds(step, ROUNDS, gc.collect)
 
 
 def micro() -> None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import time
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from bench.timing import best_cpu_seconds
 from shipper.config.model import Section
 from shipper.errors import ConfigError, Location
 from shipper.options import Property
@@ -69,15 +69,8 @@ def make_parsers() -> dict[str, Parser]:
 
 
 def best_us(run: Callable[[], Any], prepare: Callable[[], Any] = lambda: None) -> float:
-    """Best CPU time per record of ``run``; its result is freed outside the timed region."""
-    samples = []
-    for _ in range(ROUNDS):
-        prepare()
-        start = time.process_time()
-        result = run()
-        samples.append((time.process_time() - start) / N * 1e6)
-        del result
-    return min(samples)
+    """Best CPU time per record of ``run``, in microseconds."""
+    return best_cpu_seconds(run, ROUNDS, prepare) / N * 1e6
 
 
 def filter_us(plugins: list[Filter], make_record: Callable[[int], dict[str, Any]]) -> float:
