@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Protocol
 
 import orjson
 
+from shipper.engine.retry import parse_retry_limit
 from shipper.events import Event
 from shipper.metrics import Metrics
 from shipper.options import Option, Settings
@@ -219,6 +220,11 @@ class Output(Plugin):
 
     kind = "output"
     common_options = OUTPUT_COMMON
+
+    def __init__(self, settings: Settings, context: Context) -> None:
+        super().__init__(settings, context)
+        #: retries per batch, None for unlimited; validated here so ``check`` reports a bad value.
+        self.retry_limit = parse_retry_limit(str(settings["retry_limit"]), settings.where("retry_limit"))
 
     async def flush(self, tag: str, events: list[Event]) -> None:
         """Deliver ``events``; raise RetryableError or PermanentError on failure."""

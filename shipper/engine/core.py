@@ -32,9 +32,7 @@ from typing import Any
 from shipper.engine.delivery import Delivery
 from shipper.engine.dryrun import DryRunPrinter
 from shipper.engine.output_runner import OutputRunner
-from shipper.engine.retry import parse_retry_limit
 from shipper.engine.router import matcher
-from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event
 from shipper.pipeline import Pipeline
 from shipper.plugin import Filter, Input
@@ -111,27 +109,18 @@ class Engine:
                     if o.settings.get("storage.total_limit_size")
                 },
             )
-        errors: list[ConfigError] = []
-        self.runners: list[OutputRunner] = []
-        for output in pipeline.outputs:
-            try:
-                limit = parse_retry_limit(str(output.settings["retry_limit"]), output.settings.where("retry_limit"))
-            except ConfigError as exc:
-                errors.append(exc)
-                continue
-            self.runners.append(
-                OutputRunner(
-                    output,
-                    matcher(output.settings.get("match"), output.settings.get("match_regex")),
-                    limit,
-                    float(service["scheduler.base"]),
-                    float(service["scheduler.cap"]),
-                    printer,
-                    store=self.store,
-                )
+        self.runners: list[OutputRunner] = [
+            OutputRunner(
+                output,
+                matcher(output.settings.get("match"), output.settings.get("match_regex")),
+                output.retry_limit,
+                float(service["scheduler.base"]),
+                float(service["scheduler.cap"]),
+                printer,
+                store=self.store,
             )
-        if errors:
-            raise ConfigErrors(errors)
+            for output in pipeline.outputs
+        ]
         self._inputs: dict[Input, InputState] = {
             i: InputState(
                 int(i.settings.get("mem_buf_limit") or DEFAULT_INPUT_BUFFER_LIMIT),

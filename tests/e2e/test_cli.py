@@ -164,3 +164,10 @@ def test_fluent_bit_style_arguments_are_accepted(tmp_path, write):
     result = shipper(f"--workdir={tmp_path}", f"--config={tmp_path}/conf/c.conf", input='{"a":1}\n')
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out.log").read_text() == '{"a":1}\n'
+
+
+def test_check_rejects_a_bad_retry_limit(write):
+    conf = write("c.conf", "[INPUT]\n    Name dummy\n[OUTPUT]\n    Name null\n    Match *\n    Retry_Limit lots\n")
+    result = shipper("check", "-c", str(conf))
+    assert result.returncode == 2
+    assert f"{conf}:6: Retry_Limit" in result.stderr
