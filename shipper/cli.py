@@ -24,7 +24,6 @@ from shipper.pipeline import Pipeline, build
 from shipper.plugin import DryRun, Plugin
 
 EXIT_CONFIG = 2
-COMMANDS = ("run", "check", "dry-run", "plugins")
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import signal
-import socket
 import time
 import urllib.request
 
 from tests.e2e.conftest import start_shipper
+from tests.servers.moto import free_port
 
 CONFIG = """\
 [SERVICE]
@@ -31,12 +31,6 @@ CONFIG = """\
     File   records.log
     Format plain
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout=20.0):
