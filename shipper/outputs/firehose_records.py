@@ -26,7 +26,8 @@ MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_RECORD_BYTES = 1_000 * 1024
 
-_FRACTION = re.compile(r"%%|%3N|%9N|%L")
+#: Fluent Bit's sub-second specifiers in ``time_key_format`` and how many digits each prints.
+FLUENT_BIT_FRACTIONS = {"%3N": 3, "%9N": 9, "%L": 9}
 
 try:  # optional: compression zstd
     import zstandard
@@ -50,16 +51,22 @@ def compressor(name: str | None) -> Callable[[bytes], bytes] | None:
 
 
 class TimeFormatter:
-    """``time_key_format``: strftime (cached per second, UTC) plus ``%3N`` (ms) and ``%9N``/``%L`` (ns)."""
+    """``time_key_format``: strftime (cached per second, UTC) plus sub-second specifiers.
 
-    def __init__(self, fmt: str) -> None:
+    ``fractions`` maps each sub-second specifier to its digit count: Fluent
+    Bit's by default (``%3N`` ms, ``%9N``/``%L`` ns); the Go plugins pass
+    theirs (``%L`` ms, ``%f`` µs).
+    """
+
+    def __init__(self, fmt: str, fractions: dict[str, int] = FLUENT_BIT_FRACTIONS) -> None:
         self._parts: list[SecondCache | int] = []
         pos = 0
-        for match in _FRACTION.finditer(fmt):
+        pattern = re.compile("|".join(["%%", *map(re.escape, fractions)]))
+        for match in pattern.finditer(fmt):
             if match.group() == "%%":
                 continue
             self._parts.append(SecondCache(fmt[pos : match.start()]))
-            self._parts.append(3 if match.group() == "%3N" else 9)
+            self._parts.append(fractions[match.group()])
             pos = match.end()
         self._parts.append(SecondCache(fmt[pos:]))
 
@@ -68,7 +75,7 @@ class TimeFormatter:
         out = []
         for part in self._parts:
             if type(part) is int:
-                out.append(f"{nanos // 1_000_000:03d}" if part == 3 else f"{nanos:09d}")
+                out.append(f"{nanos // 10 ** (9 - part):0{part}d}")
             else:
                 out.append(part(sec))  # type: ignore[operator]
         return "".join(out)
