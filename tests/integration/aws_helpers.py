@@ -30,9 +30,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
 
 
 @asynccontextmanager
-async def running(name: str, proxy: RecordingProxy, **options: str) -> AsyncIterator[Output]:
-    """An output plugin pointed at the proxy (host + port, as Fluent Bit configs write it), started and stopped."""
-    settings = {"region": REGION, "endpoint": proxy.host, "port": str(proxy.port), **options}
+async def running(name: str, proxy: RecordingProxy, url_endpoint: bool = False, **options: str) -> AsyncIterator[Output]:
+    """An output plugin pointed at the proxy, started and stopped.
+
+    The endpoint is host + port, as Fluent Bit configs write it, or with
+    ``url_endpoint`` one URL, as the Go plugins (which have no ``port``) take it.
+    """
+    where = {"endpoint": proxy.url} if url_endpoint else {"endpoint": proxy.host, "port": str(proxy.port)}
+    settings = {"region": REGION, **where, **options}
     output = make_plugin("output", name, settings, context=make_context())
     assert isinstance(output, Output)
     await output.start()
@@ -110,3 +115,32 @@ async def s3_objects(moto: MotoServer) -> list[bytes]:
             async with response["Body"] as stream:
                 bodies.append(await stream.read())
         return bodies
+
+
+KINESIS_STREAM = "golden-ks"
+
+
+@pytest.fixture
+async def kinesis_stream(moto_server: MotoServer, moto_proxy: RecordingProxy) -> str:
+    """A two-shard Kinesis data stream in a freshly reset moto."""
+    async with aws_client(moto_server, "kinesis") as kinesis:
+        await kinesis.create_stream(StreamName=KINESIS_STREAM, ShardCount=2)
+    return KINESIS_STREAM
+
+
+async def kinesis_records(moto: MotoServer, stream: str = KINESIS_STREAM) -> list[tuple[str, bytes]]:
+    """Every record in the stream as (partition key, data), read back shard by shard with GetRecords."""
+    async with aws_client(moto, "kinesis") as kinesis:
+        shards = (await kinesis.list_shards(StreamName=stream))["Shards"]
+        records: list[tuple[str, bytes]] = []
+        for shard in shards:
+            iterator = (
+                await kinesis.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+            )["ShardIterator"]
+            while iterator:
+                page = await kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+                records += [(r["PartitionKey"], r["Data"]) for r in page["Records"]]
+                if not page["Records"]:
+                    break
+                iterator = page.get("NextShardIterator")
+        return records

@@ -8,7 +8,7 @@ chronological-order and 14-day/2-hour checks, Firehose delivering to S3, STS).
 moto does not enforce CloudWatch's 10,000-event / 1,048,576-byte / 24-hour
 limits and its Firehose never reports failed records, so :class:`RecordingProxy`
 sits between the shipper and moto: it records every API call (``X-Amz-Target``
-and the JSON body, plus ``decoded_data`` for Firehose records, like the golden
+and the JSON body, plus ``decoded_data`` for Firehose and Kinesis records, like the golden
 ``expected_requests.jsonl``) and can inject faults:
 
 - ``fail(target, status, code, times)`` answers the next ``times`` calls of
@@ -17,7 +17,8 @@ and the JSON body, plus ``decoded_data`` for Firehose records, like the golden
   (e.g. a PutLogEvents ``rejectedLogEventsInfo``);
 - ``fail_firehose_records(indexes, times)`` forwards a PutRecordBatch without the
   records at ``indexes`` and reports exactly those as failed (``FailedPutCount``),
-  as the real service does on partial failure.
+  as the real service does on partial failure; ``fail_kinesis_records`` does
+  the same to a Kinesis PutRecords (``FailedRecordCount``).
 
 Both are plain threads, so a session-scoped fixture can share them across tests
 and event loops; the compat suite can point a ``shipper run`` subprocess at
@@ -45,6 +46,12 @@ from typing import Any
 import pytest
 
 FIREHOSE_PUT_BATCH = "Firehose_20150804.PutRecordBatch"
+KINESIS_PUT_RECORDS = "Kinesis_20131202.PutRecords"
+#: per batch-put target: the answer's failed-count key, per-record list key, and the error a refused record gets.
+_PARTIAL = {
+    FIREHOSE_PUT_BATCH: ("FailedPutCount", "RequestResponses", "ServiceUnavailableException"),
+    KINESIS_PUT_RECORDS: ("FailedRecordCount", "Records", "ProvisionedThroughputExceededException"),
+}
 
 
 def free_port() -> int:
@@ -187,6 +194,11 @@ class RecordingProxy:
         with self._lock:
             self._faults.append(_Fault(FIREHOSE_PUT_BATCH, times, failed_indexes=frozenset(indexes)))
 
+    def fail_kinesis_records(self, indexes: set[int], times: int = 1) -> None:
+        """Drop the records at ``indexes`` of the next Kinesis PutRecords calls and report them failed."""
+        with self._lock:
+            self._faults.append(_Fault(KINESIS_PUT_RECORDS, times, failed_indexes=frozenset(indexes)))
+
     def _take_fault(self, target: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
@@ -240,7 +252,7 @@ class RecordingProxy:
                     return proxy._forward(self.command, self.path, headers, body)
                 parsed = json.loads(body) if body else {}
                 captured = Captured(target, parsed, headers)
-                if target == FIREHOSE_PUT_BATCH:
+                if target in _PARTIAL:
                     captured.decoded_data = [base64.b64decode(r["Data"]) for r in parsed.get("Records", [])]
                 proxy._record(captured)
                 fault = proxy._take_fault(target)
@@ -249,26 +261,27 @@ class RecordingProxy:
                     answer = fault.body if fault.body is not None else {"__type": fault.code, "message": fault.message}
                     return fault.status, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(answer).encode()
                 if fault is not None and fault.failed_indexes:
-                    return self._partial_firehose(captured, headers, parsed, fault.failed_indexes)
+                    return self._partial(target, captured, headers, parsed, fault.failed_indexes)
                 status, out_headers, out_body = proxy._forward(self.command, self.path, headers, body)
                 captured.status = status
                 return status, out_headers, out_body
 
-            def _partial_firehose(
-                self, captured: Captured, headers: dict[str, str], parsed: dict[str, Any], failed: frozenset[int]
+            def _partial(
+                self, target: str, captured: Captured, headers: dict[str, str], parsed: dict[str, Any], failed: frozenset[int]
             ) -> tuple[int, list[tuple[str, str]], bytes]:
+                count_key, list_key, code = _PARTIAL[target]
                 records = parsed["Records"]
                 kept = {**parsed, "Records": [r for i, r in enumerate(records) if i not in failed]}
                 status, out_headers, out_body = proxy._forward(self.command, self.path, headers, json.dumps(kept).encode())
                 captured.status = status
                 if status != 200:
                     return status, out_headers, out_body
-                accepted = iter(json.loads(out_body)["RequestResponses"])
+                accepted = iter(json.loads(out_body)[list_key])
                 responses = [
-                    {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "injected"} if i in failed else next(accepted)
+                    {"ErrorCode": code, "ErrorMessage": "injected"} if i in failed else next(accepted)
                     for i in range(len(records))
                 ]
-                result = {"FailedPutCount": len(failed & set(range(len(records)))), "Encrypted": False, "RequestResponses": responses}
+                result = {count_key: len(failed & set(range(len(records)))), "Encrypted": False, list_key: responses}
                 return status, out_headers, json.dumps(result).encode()
 
             do_POST = _handle

@@ -1,0 +1,152 @@
+"""The ``kinesis_streams`` output: PutRecords with Fluent Bit's C plugin options.
+
+Each record is encoded as Fluent Bit's kinesis_streams encodes it (the same
+text as kinesis_firehose: compact JSON with ``time_key`` last, or the
+``log_key`` value, then a newline) under a random partition key, cut into
+requests by :mod:`.records` and sent through a :class:`.transport.PutRecordsTransport`.
+
+On a partial failure only the refused records go back to the engine; Fluent
+Bit retries the whole chunk and duplicates the accepted ones.  A record over
+1 MiB is left out, counted and reported.  Subclasses (the Go plugin
+``kinesis``) change only :meth:`KinesisStreams.entries`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from shipper.aws import AwsClient, AwsSettings
+from shipper.aws.outcome import FlushOutcome
+from shipper.aws.rawbody import install
+from shipper.events import Event
+from shipper.options import Settings
+from shipper.outputs.firehose_records import TimeFormatter, encode_records
+from shipper.outputs.kinesis_streams.options import OPTIONS
+from shipper.outputs.kinesis_streams.records import Entry, Plan, RandomKeys, plan
+from shipper.outputs.kinesis_streams.result import failed_positions, first_error
+from shipper.outputs.kinesis_streams.transport import AwsPutRecords, PutRecordsTransport
+from shipper.plugin import Context, DryRunBatch, Output, Rendered
+from shipper.reasonlog import ReasonLog
+from shipper.registry import register
+
+DROPPED = "fluentbit_output_dropped_records_total"
+SKIPPED = "shipper_kinesis_skipped_records_total"
+FAILED = "shipper_kinesis_failed_records_total"
+REQUESTS = "shipper_kinesis_requests_total"
+
+#: what a record becomes when Fluent Bit finds it empty (``{}``, or an empty ``log_key`` value): not sent.
+_EMPTY = frozenset({b"{}\n", b"\n"})
+
+#: records an output left out, by reason (the keys of :data:`SKIP_REASONS`).
+Skipped = Counter[str]
+
+SKIP_REASONS = {
+    "missing_log_key": "have no log_key",
+    "empty": "are empty (skipped, as Fluent Bit does)",
+    "too_large": "are larger than Kinesis's 1 MiB record limit",
+}
+
+
+@register
+class KinesisStreams(Output):
+    name = "kinesis_streams"
+    summary = "send records to Amazon Kinesis Data Streams (PutRecords)"
+    options = OPTIONS
+
+    def __init__(self, settings: Settings, context: Context) -> None:
+        super().__init__(settings, context)
+        self.stream: str = settings["stream"]
+        self.log_key: str | None = settings.get("log_key") or None
+        self.time_key: str | None = settings.get("time_key") or None
+        if self.log_key and self.time_key:
+            self.log.warning("time_key is ignored because log_key sends only one value (as in Fluent Bit)")
+        self.time_format = TimeFormatter(settings["time_key_format"]) if self.time_key else None
+        self.partition_keys = RandomKeys()
+        workers = max(1, int(settings.get("workers", 1)))
+        self.aws = self.aws_settings(settings, workers + 1)
+        self.client: AwsClient | None = None
+        self.transport: PutRecordsTransport | None = None
+        self._reasons = ReasonLog(self.log)
+
+    def aws_settings(self, settings: Settings, max_connections: int) -> AwsSettings:
+        return AwsSettings.from_settings(settings, max_connections=max_connections)
+
+    async def start(self) -> None:
+        self.client = AwsClient("kinesis", self.aws)
+        install(await self.client.open())
+        self.transport = AwsPutRecords(self.client)
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+    # -- encoding ----------------------------------------------------------------
+    def entries(self, tag: str, events: list[Event], skipped: Skipped) -> Iterator[tuple[Entry, list[int]]]:
+        """Each record to send and the input events it carries; what is left out goes in ``skipped``."""
+        for index, data in enumerate(encode_records(events, self.log_key, self.time_key, self.time_format)):
+            if data is None:
+                skipped["missing_log_key"] += 1
+            elif data in _EMPTY:
+                skipped["empty"] += 1
+            else:
+                yield Entry(data, self.partition_keys()), [index]
+
+    def _plan(self, tag: str, events: list[Event]) -> Plan:
+        skipped: Skipped = Counter()
+        planned = plan(list(self.entries(tag, events, skipped)))
+        if planned.too_large:
+            skipped["too_large"] += len(planned.too_large)
+        self._account(skipped)
+        return planned
+
+    def _account(self, skipped: Skipped) -> None:
+        for reason, amount in skipped.items():
+            self.count(SKIPPED, amount, reason=reason)
+            if reason != "empty":
+                self.count(DROPPED, amount)
+            self._reasons.report((reason,), amount, f"{self.stream}: {amount} records {SKIP_REASONS[reason]}; not sent")
+
+    # -- dry run -------------------------------------------------------------------
+    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
+        planned = self._plan(tag, events)
+        items = [
+            Rendered({"stream": self.stream, "partition_key": entry.partition_key}, _text(entry.data), events[group[0]][0])
+            for batch in planned.batches
+            for entry, group in zip(batch.entries, batch.events)
+        ]
+        return DryRunBatch(items, len(planned.batches))
+
+    # -- delivery ------------------------------------------------------------------
+    async def flush(self, tag: str, events: list[Event]) -> None:
+        assert self.transport is not None, "flush before start"
+        planned = self._plan(tag, events)
+        outcome = FlushOutcome()
+        for position, batch in enumerate(planned.batches):
+            try:
+                response = await self.transport.put_records(self.stream, batch.body(self.stream))
+            except Exception as exc:  # classified: this request and the later ones share the fate
+                rest = [events[i] for later in planned.batches[position:] for group in later.events for i in group]
+                outcome.failed(exc, f"PutRecords {self.stream}", rest)
+                break
+            self.count(REQUESTS)
+            failed = failed_positions(response)
+            if failed:
+                self.count(FAILED, len(failed))
+                outcome.retry.extend(events[i] for p in failed for i in batch.events[p])
+                outcome.errors.append(
+                    f"PutRecords {self.stream}: {len(failed)} of {len(batch.entries)} records failed ({first_error(response)})"
+                )
+        outcome.settle(len(events), self._dropped)
+
+    def _dropped(self, count: int, reason: str) -> None:
+        self.count(DROPPED, count)
+        self._reasons.report(("permanent",), count, f"{count} records rejected for good: {reason}")
+
+
+def _text(data: bytes) -> str:
+    """A record as dry-run shows it: its text, or a note for binary (compressed, aggregated) data."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"<{len(data)} bytes of binary data>"

@@ -1,0 +1,101 @@
+"""PutRecords request building: records with their partition keys, cut into valid requests.
+
+The API's limits, from the Amazon Kinesis Data Streams API reference for
+PutRecords (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html):
+a request carries at most 500 records and 5 MiB including partition keys;
+one record (data blob + partition key) may be at most 1 MiB; a partition key
+is 1 to 256 Unicode characters.  A record over the limit is left out and
+counted by the caller; it would make the whole request fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import string
+from dataclasses import dataclass, field
+
+import orjson
+
+MAX_RECORDS_PER_CALL = 500
+MAX_BYTES_PER_CALL = 5 * 1024 * 1024
+MAX_RECORD_BYTES = 1024 * 1024
+MAX_PARTITION_KEY_CHARS = 256
+
+_KEY_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One PutRecords record: its data blob and partition key."""
+
+    data: bytes
+    partition_key: str
+
+    @property
+    def size(self) -> int:
+        """What counts against the record and request limits: data + partition key (UTF-8)."""
+        return len(self.data) + len(self.partition_key.encode("utf-8"))
+
+
+def random_key(length: int = 10) -> str:
+    """A random partition key: records spread evenly over the shards."""
+    return "".join(secrets.choice(_KEY_ALPHABET) for _ in range(length))
+
+
+class RandomKeys:
+    """Partition keys as Fluent Bit's kinesis_streams makes them: a per-output random prefix + a random part.
+
+    The C plugin writes a 10-character random ID of the output followed by a
+    hash of the tag and the current time; the effect is one random key per
+    record, which is what this does at lower cost.
+    """
+
+    def __init__(self) -> None:
+        self.prefix = random_key(10)
+
+    def __call__(self) -> str:
+        return self.prefix + str(secrets.randbelow(7919)) + str(secrets.randbelow(7919))
+
+
+@dataclass(slots=True)
+class Batch:
+    """One PutRecords request: its records and which input events they carry (one list per record)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    events: list[list[int]] = field(default_factory=list)
+    nbytes: int = 0
+
+    def body(self, stream: str) -> bytes:
+        """The PutRecords JSON body (``Data`` base64, as the JSON protocol wants blobs)."""
+        b64 = base64.b64encode
+        records = [{"Data": b64(e.data).decode("ascii"), "PartitionKey": e.partition_key} for e in self.entries]
+        return orjson.dumps({"StreamName": stream, "Records": records})
+
+
+@dataclass(slots=True)
+class Plan:
+    """The requests for one chunk, and the records left out for being over :data:`MAX_RECORD_BYTES`."""
+
+    batches: list[Batch] = field(default_factory=list)
+    too_large: list[int] = field(default_factory=list)
+
+
+def plan(entries: list[tuple[Entry, list[int]]]) -> Plan:
+    """Cut records (each with the input event indexes it carries) into requests within the limits."""
+    result = Plan()
+    batch = Batch()
+    for entry, events in entries:
+        size = entry.size
+        if size > MAX_RECORD_BYTES:
+            result.too_large.extend(events)
+            continue
+        if len(batch.entries) >= MAX_RECORDS_PER_CALL or batch.nbytes + size > MAX_BYTES_PER_CALL:
+            result.batches.append(batch)
+            batch = Batch()
+        batch.entries.append(entry)
+        batch.events.append(events)
+        batch.nbytes += size
+    if batch.entries:
+        result.batches.append(batch)
+    return result
