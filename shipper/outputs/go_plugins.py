@@ -52,15 +52,47 @@ def go_json(value: Any) -> bytes:
     return data
 
 
-def go_time_formatter(fmt: str | None) -> TimeFormatter:
-    return TimeFormatter(fmt or GO_DEFAULT_TIME_FORMAT, GO_FRACTIONS)
+#: how the Go firehose and kinesis plugins turn a record into data, and how many goroutines they flush with.
+GO_RECORD_OPTIONS = (
+    Option("data_keys", help="comma-separated keys: send only these"),
+    Option("log_key", help="send only this key's value (strings raw, other values as JSON)"),
+    Option("time_key", help="add the record time under this key"),
+    Option("time_key_format", default=GO_DEFAULT_TIME_FORMAT, help="strftime format of time_key; %L ms, %f µs"),
+    Option("replace_dots", help="replace '.' in key names with this text"),
+    Option("experimental_concurrency", "int", default=0, help=f"{COMPAT}: shipper sends concurrently per Workers, without dropping"),
+    Option("experimental_concurrency_retries", "int", default=4, help=f"{COMPAT}: Retry_Limit governs retries"),
+)
+MAX_EXPERIMENTAL_CONCURRENCY = 10
 
 
-def parse_data_keys(text: str | None) -> frozenset[str] | None:
-    """``data_keys``: a comma-separated list of top-level keys to keep (None = keep all)."""
-    if not text:
-        return None
-    return frozenset(text.strip().split(","))
+class GoRecordEncoder:
+    """A record's data as the Go firehose and kinesis plugins build it (:data:`GO_RECORD_OPTIONS`).
+
+    ``time_key`` is set first (so ``data_keys`` must name it to keep it), then
+    ``data_keys`` filter, then ``replace_dots``; the result is Go JSON, or with
+    ``log_key`` that value alone.  None means the record has no ``log_key``.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.time_key: str | None = settings.get("time_key") or None
+        self.time_format = TimeFormatter(settings.get("time_key_format") or GO_DEFAULT_TIME_FORMAT, GO_FRACTIONS)
+        text = settings.get("data_keys")
+        self.data_keys = frozenset(text.strip().split(",")) if text else None
+        self.dots: str | None = settings.get("replace_dots")
+        self.log_key: str | None = settings.get("log_key") or None
+        if not 0 <= settings["experimental_concurrency"] <= MAX_EXPERIMENTAL_CONCURRENCY:
+            raise ConfigError(
+                f"experimental_concurrency must be 0 to {MAX_EXPERIMENTAL_CONCURRENCY}", settings.where("experimental_concurrency")
+            )
+
+    def __call__(self, ts: int, record: dict[str, Any]) -> bytes | None:
+        if self.time_key is not None:
+            record = {**record, self.time_key: self.time_format(ts)}
+        if self.data_keys is not None:
+            record = {k: v for k, v in record.items() if k in self.data_keys}
+        if self.dots is not None:
+            record = replace_dots(record, self.dots)
+        return log_key_data(record, self.log_key) if self.log_key else go_json(record)
 
 
 def replace_dots(value: Any, replacement: str) -> Any:

@@ -27,15 +27,7 @@ from shipper.aws import AwsSettings
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings
-from shipper.outputs.go_plugins import (
-    COMPAT,
-    go_json,
-    go_option_table,
-    go_time_formatter,
-    log_key_data,
-    parse_data_keys,
-    replace_dots,
-)
+from shipper.outputs.go_plugins import GO_RECORD_OPTIONS, GoRecordEncoder, go_option_table
 from shipper.outputs.kinesis_streams.aggregation import DEFAULT_SKIP_SIZE, Aggregator
 from shipper.outputs.kinesis_streams.output import KinesisStreams, Skipped
 from shipper.outputs.kinesis_streams.records import (
@@ -49,7 +41,6 @@ from shipper.registry import register
 
 #: the Go plugin's random partition keys are 8 characters.
 RANDOM_KEY_CHARS = 8
-MAX_EXPERIMENTAL_CONCURRENCY = 10
 
 COMPRESSORS: dict[str, Callable[[bytes], bytes] | None] = {
     "none": None,
@@ -65,19 +56,13 @@ class Kinesis(KinesisStreams):
     options = go_option_table(
         Option("stream", required=True, help="name of the Kinesis data stream"),
         Option("partition_key", help="record key whose value is the partition key (a->b for nested keys); random if unset"),
-        Option("data_keys", help="comma-separated keys: send only these"),
-        Option("log_key", help="send only this key's value (strings raw, other values as JSON)"),
+        *GO_RECORD_OPTIONS,
         Option("append_newline", "bool", default="false", help="add a newline after each record"),
-        Option("time_key", help="add the record time under this key"),
-        Option("time_key_format", default="%Y-%m-%dT%H:%M:%S", help="strftime format of time_key; %L ms, %f µs"),
         Option("compression", choices=("zlib", "gzip", "none"), help="compress each record"),
         Option("aggregation", "bool", default="false", help="send KPL aggregated records"),
         Option("aggregation_maximum_record_size", "int", default=MAX_RECORD_BYTES, help="largest aggregated record, bytes"),
         Option("skip_aggregation_record_size", "int", default=DEFAULT_SKIP_SIZE, help="records this big are sent unaggregated"),
-        Option("replace_dots", help="replace '.' in key names with this text"),
         Option("http_request_timeout", "int", default=0, help="seconds to wait for a response (0 = shipper's default, 30)"),
-        Option("experimental_concurrency", "int", default=0, help=f"{COMPAT}: shipper sends concurrently per Workers, without dropping"),
-        Option("experimental_concurrency_retries", "int", default=4, help=f"{COMPAT}: Retry_Limit governs retries"),
     )
 
     def __init__(self, settings: Settings, context: Context) -> None:
@@ -86,10 +71,8 @@ class Kinesis(KinesisStreams):
         if key == "log":
             raise ConfigError("'log' cannot be set as the partition key (as in the Go plugin)", settings.where("partition_key"))
         self.partition_path: list[str] | None = key.split("->") if key else None
-        self.data_keys = parse_data_keys(settings.get("data_keys"))
-        self.dots: str | None = settings.get("replace_dots")
+        self.encode = GoRecordEncoder(settings)
         self.newline = b"\n" if settings["append_newline"] else b""
-        self.time_format = go_time_formatter(settings["time_key_format"]) if self.time_key else None
         self.compress = COMPRESSORS[(settings.get("compression") or "none").lower()]
         self.aggregate: bool = settings["aggregation"]
         self.aggregate_limit: int = settings["aggregation_maximum_record_size"]
@@ -97,10 +80,6 @@ class Kinesis(KinesisStreams):
         for name in ("aggregation_maximum_record_size", "skip_aggregation_record_size", "http_request_timeout"):
             if settings[name] < 0:
                 raise ConfigError(f"{name} must not be negative", settings.where(name))
-        if not 0 <= settings["experimental_concurrency"] <= MAX_EXPERIMENTAL_CONCURRENCY:
-            raise ConfigError(
-                f"experimental_concurrency must be 0 to {MAX_EXPERIMENTAL_CONCURRENCY}", settings.where("experimental_concurrency")
-            )
 
     def aws_settings(self, settings: Settings, max_connections: int) -> AwsSettings:
         aws = super().aws_settings(settings, max_connections)
@@ -121,13 +100,7 @@ class Kinesis(KinesisStreams):
         return value[:MAX_PARTITION_KEY_CHARS]
 
     def _data(self, ts: int, record: dict[str, Any]) -> bytes | None:
-        if self.time_key is not None and self.time_format is not None:
-            record = {**record, self.time_key: self.time_format(ts)}
-        if self.data_keys is not None:
-            record = {k: v for k, v in record.items() if k in self.data_keys}
-        if self.dots is not None:
-            record = replace_dots(record, self.dots)
-        data = log_key_data(record, self.log_key) if self.log_key else go_json(record)
+        data = self.encode(ts, record)
         if data is None:
             return None
         data += self.newline

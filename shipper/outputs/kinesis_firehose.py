@@ -1,4 +1,4 @@
-"""``kinesis_firehose`` output (alias ``firehose``): PutRecordBatch with Fluent Bit's options.
+"""``kinesis_firehose`` output: PutRecordBatch with Fluent Bit's options.
 
 Records are encoded and batched by :mod:`shipper.outputs.firehose_records`.
 On a partial failure (``FailedPutCount`` > 0) only the records the service
@@ -31,7 +31,6 @@ _PLACEHOLDER = {"Records": [{"Data": b"-"}]}
 @register
 class KinesisFirehose(Output):
     name = "kinesis_firehose"
-    aliases = ("firehose",)
     summary = "send records to Amazon Data Firehose (PutRecordBatch)"
     options = (
         *AWS_OPTIONS,
@@ -70,12 +69,16 @@ class KinesisFirehose(Output):
         if self.client is not None:
             await self.client.close()
 
+    def encode(self, events: list[Event]) -> list[bytes | None]:
+        """Each event's record data (uncompressed); None when it has no ``log_key``."""
+        return encode_records(events, self.log_key, self.time_key, self.time_format)
+
     def _plan(self, events: list[Event]) -> Plan:
-        return plan(encode_records(events, self.log_key, self.time_key, self.time_format), self.compress)
+        return plan(self.encode(events), self.compress)
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
         """Payloads are the uncompressed record text (``compression`` applies on the wire)."""
-        data = encode_records(events, self.log_key, self.time_key, self.time_format)
+        data = self.encode(events)
         planned = plan(data)
         destination = {"delivery_stream": self.delivery_stream}
         items = [

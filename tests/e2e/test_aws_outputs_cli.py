@@ -1,8 +1,9 @@
 """End to end through the real CLI: kinesis_streams and the Go plugin names against moto.
 
-One ``shipper run`` subprocess tails a file per output and ships it; each
-test module-level scenario reads the records back from moto (Kinesis with
-GetRecords, aggregated records de-aggregated by our own decoder).
+One ``shipper run`` subprocess tails a file per output and ships it; the
+records are read back from moto: Kinesis with GetRecords (aggregated records
+split by our own decoder), Firehose from the S3 bucket behind the delivery
+stream.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.aws_helpers import aws_client, aws_env, kinesis_records  # noqa: F401 - fixtures
+from tests.integration.aws_helpers import aws_client, aws_env, delivery_stream, kinesis_records, s3_objects  # noqa: F401
 from tests.kpl import deaggregate
 from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
 
@@ -64,6 +65,14 @@ CONFIG = """\
     aggregation     true
     partition_key   pod
     append_newline  true
+
+[OUTPUT]
+    Name             firehose
+    Match            app.hose
+    region           us-east-1
+    endpoint         {url}
+    delivery_stream  {delivery_stream}
+    data_keys        log
 """
 
 
@@ -89,8 +98,8 @@ async def run_until(config: Path, done: Callable[[], Awaitable[bool]], timeout: 
     return output.decode()
 
 
-async def test_kinesis_streams_and_go_kinesis_deliver_every_line(
-    tmp_path: Path, moto_server: MotoServer, moto_proxy: RecordingProxy
+async def test_kinesis_streams_and_the_go_names_deliver_every_line(
+    tmp_path: Path, moto_server: MotoServer, moto_proxy: RecordingProxy, delivery_stream: str
 ) -> None:
     async with aws_client(moto_server, "kinesis") as kinesis:
         for stream in ("c-stream", "go-stream"):
@@ -99,18 +108,21 @@ async def test_kinesis_streams_and_go_kinesis_deliver_every_line(
     logs.mkdir()
     write_lines(logs / "streams.log", LINES)
     write_lines(logs / "golang.log", LINES)
+    write_lines(logs / "hose.log", LINES)
     config = tmp_path / "fluent-bit.conf"
     parsers = tmp_path / "parsers.conf"
     parsers.write_text("[PARSER]\n    Name   json\n    Format json\n")
-    config.write_text(CONFIG.format(logs=logs, parsers=parsers, port=moto_proxy.port, url=moto_proxy.url))
+    config.write_text(CONFIG.format(logs=logs, parsers=parsers, port=moto_proxy.port, url=moto_proxy.url, delivery_stream=delivery_stream))
     c_records: list[tuple[str, bytes]] = []
     go_records: list[tuple[str | None, bytes]] = []
+    hose_lines: list[bytes] = []
 
     async def delivered() -> bool:
-        nonlocal c_records, go_records
+        nonlocal c_records, go_records, hose_lines
         c_records = await kinesis_records(moto_server, "c-stream")
         go_records = [r for _, blob in await kinesis_records(moto_server, "go-stream") for r in deaggregate(blob)]
-        return len(c_records) >= LINES and len(go_records) >= LINES
+        hose_lines = b"".join(await s3_objects(moto_server)).splitlines()
+        return min(len(c_records), len(go_records), len(hose_lines)) >= LINES
 
     await run_until(config, delivered)
     # kinesis_streams: Fluent Bit's record text (the tail record's "log" holds the line), one record each
@@ -120,3 +132,6 @@ async def test_kinesis_streams_and_go_kinesis_deliver_every_line(
     assert sorted(r["n"] for _, r in records) == list(range(LINES)) and all(d.endswith(b"\n") for _, d in go_records)
     assert all(key == r["pod"] for key, r in records)
     assert len(moto_proxy.calls("PutRecords")) >= 2
+    # firehose (Go): data_keys keeps "log" only; Go JSON lines in the S3 objects behind the delivery stream
+    assert sorted(orjson.loads(orjson.loads(line)["log"])["n"] for line in hose_lines) == list(range(LINES))
+    assert all(list(orjson.loads(line)) == ["log"] for line in hose_lines)

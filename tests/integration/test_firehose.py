@@ -87,3 +87,22 @@ async def test_partial_failure_retries_only_failed_records(moto_server: MotoServ
     assert calls[1].decoded_data == [b'{"i":1}\n', b'{"i":4}\n', b'{"i":7}\n']
     delivered = b"".join(await s3_objects(moto_server)).splitlines()
     assert sorted(delivered) == sorted(b'{"i":%d}' % i for i in range(10))  # each exactly once
+
+
+async def test_go_firehose_sends_go_json_lines(moto_server: MotoServer, moto_proxy: RecordingProxy, delivery_stream: str) -> None:
+    events = [(1709632800123456789, {"z": 1, "a.b": "<x>", "kubernetes": {"pod.name": "p"}}), (2, {"log": "only"})]
+    async with running("firehose", moto_proxy, url_endpoint=True, delivery_stream=delivery_stream, time_key="t",
+                       time_key_format="%H:%M:%S.%f", replace_dots="_", simple_aggregation="true") as out:
+        await out.flush("app", events)
+    assert b"".join(await s3_objects(moto_server)) == (
+        b'{"a_b":"\\u003cx\\u003e","kubernetes":{"pod_name":"p"},"t":"10:00:00.123456","z":1}\n'
+        b'{"log":"only","t":"00:00:00.000000"}\n'
+    )
+
+
+async def test_go_firehose_log_key_sends_strings_raw(moto_server: MotoServer, moto_proxy: RecordingProxy, delivery_stream: str) -> None:
+    events = [(1, {"log": 'say "hi"'}), (2, {"log": {"n": 1}}), (3, {"other": 1})]
+    async with running("firehose", moto_proxy, url_endpoint=True, delivery_stream=delivery_stream, log_key="log") as out:
+        await out.flush("app", events)
+        dropped = out.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name)
+    assert sent_records(moto_proxy) == [b'say "hi"\n', b'{"n":1}\n'] and dropped == 1

@@ -61,11 +61,11 @@ def test_unsupported_compression_is_a_config_error() -> None:
     with pytest.raises(ValueError):
         compressor("lz4")
     with pytest.raises(ConfigError, match="arrow"):
-        make_plugin("output", "firehose", {"region": "us-east-1", "delivery_stream": "ds", "compression": "arrow"})
+        make_plugin("output", "kinesis_firehose", {"region": "us-east-1", "delivery_stream": "ds", "compression": "arrow"})
 
 
 def test_dry_run_payloads_and_request_count() -> None:
-    out = make_plugin("output", "firehose", {"region": "us-east-1", "delivery_stream": "ds", "time_key": "t"})
+    out = make_plugin("output", "kinesis_firehose", {"region": "us-east-1", "delivery_stream": "ds", "time_key": "t"})
     batch = out.dry_run("x", [(TS, {"i": i}) for i in range(501)])
     assert batch.requests == 2
     assert batch.items[0].destination == {"delivery_stream": "ds"}
