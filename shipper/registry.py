@@ -39,7 +39,7 @@ KNOWN_UNSUPPORTED: dict[str, frozenset[str]] = {
         "alter_size log_to_metrics record_modifier_wasm".split()
     ),
     "output": frozenset(
-        "s3 http forward kafka loki splunk datadog es_legacy elasticsearch "
+        "http forward kafka loki splunk datadog es_legacy elasticsearch "
         "influxdb azure azure_blob azure_kusto azure_logs_ingestion bigquery stackdriver gelf "
         "logdna nrlogs new_relic opentelemetry prometheus_exporter prometheus_remote_write pgsql "
         "skywalking slack syslog tcp udp websocket plot flowcounter td chronicle oracle_log_analytics "

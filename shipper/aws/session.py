@@ -99,9 +99,11 @@ class AwsClient:
     in ``stop``.  Opening makes no network call: credentials resolve on the first request.
     """
 
-    def __init__(self, service: str, aws: AwsSettings) -> None:
+    def __init__(self, service: str, aws: AwsSettings, extra_config: AioConfig | None = None) -> None:
         self.service = service
         self.aws = aws
+        #: service-specific client settings merged over :func:`client_config` (S3 addressing style).
+        self.extra_config = extra_config
         self.session = create_session(aws)
         self._stack: AsyncExitStack | None = None
         self._client: Any = None
@@ -121,11 +123,15 @@ class AwsClient:
                     region_name=self.aws.region,
                     endpoint_url=self.aws.endpoint_url(),
                     verify=self.aws.verify,
-                    config=client_config(self.aws),
+                    config=self._config(),
                 )
             )
             self._stack = stack
         return self._client
+
+    def _config(self) -> AioConfig:
+        config = client_config(self.aws)
+        return config.merge(self.extra_config) if self.extra_config is not None else config
 
     async def close(self) -> None:
         if self._stack is not None:

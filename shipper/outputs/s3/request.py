@@ -1,0 +1,88 @@
+"""What goes into an object: records as JSON lines, compressed, and the upload headers.
+
+Each flush becomes one block of lines appended to the object's buffer.  With
+``compression`` the block is compressed on its own: concatenated gzip
+members are one valid gzip stream (RFC 1952, section 2.2) and concatenated
+zstd frames one valid zstd stream (RFC 8878, section 3), so the object is
+a valid compressed file however its bytes are cut into parts, and a part
+never has to be recompressed.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shipper import jsonfmt
+from shipper.events import Event
+from shipper.outputs.formats import date_value
+
+try:  # optional: compression zstd
+    import zstandard
+except ImportError:  # pragma: no cover - depends on the environment
+    zstandard = None  # type: ignore[assignment]
+
+COMPRESSIONS = ("gzip", "zstd")
+#: Fluent Bit's other codecs, which shipper does not write.
+UNSUPPORTED_COMPRESSIONS = ("snappy", "arrow", "parquet")
+
+
+def zstd_available() -> bool:
+    return zstandard is not None
+
+
+def compressor(name: str | None) -> Callable[[bytes], bytes] | None:
+    """The block compression for ``compression`` (None: blocks are stored as they are)."""
+    if name == "gzip":
+        return lambda data: gzip.compress(data, compresslevel=6, mtime=0)
+    if name == "zstd" and zstandard is not None:
+        return zstandard.ZstdCompressor().compress
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class LineFormat:
+    """How one record becomes one line: the whole record with its date, or only ``log_key``'s value."""
+
+    date_key: str | None = "date"
+    date_format: str = "iso8601"
+    log_key: str | None = None
+
+    def encode(self, events: list[Event]) -> tuple[bytes, int]:
+        """The lines of ``events`` and how many records had no ``log_key`` (left out, as Fluent Bit does)."""
+        dumps = jsonfmt.dumps
+        if self.log_key is not None:
+            key = self.log_key
+            lines: list[bytes] = []
+            for _, record in events:
+                if key not in record:
+                    continue
+                value = record[key]
+                lines.append(value.encode("utf-8", "surrogatepass") if type(value) is str else dumps(value))
+            missing = len(events) - len(lines)
+            return (b"\n".join(lines) + b"\n" if lines else b""), missing
+        if self.date_key is None:
+            body = b"\n".join(dumps(record) for _, record in events)
+        else:
+            key, fmt = self.date_key, self.date_format
+            body = b"\n".join(dumps({key: date_value(ts, fmt), **record}) for ts, record in events)
+        return (body + b"\n" if events else b""), 0
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectHeaders:
+    """Headers every object (or multipart upload) is created with."""
+
+    content_type: str | None = None
+    content_encoding: str | None = None
+    canned_acl: str | None = None
+    storage_class: str | None = None
+    send_content_md5: bool = False
+
+
+def content_md5(body: bytes) -> str:
+    """``Content-MD5``: base64 of the body's MD5 digest (required with S3 Object Lock)."""
+    return base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode("ascii")

@@ -1,0 +1,188 @@
+"""The s3 output against the in-memory S3: buffering, parts, completion, restarts and failures."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from shipper.errors import RetryableError
+from shipper.outputs.s3 import S3
+from shipper.outputs.s3.limits import MIN_PART_BYTES
+from tests.factory import make_context, make_plugin
+from tests.unit.s3_fake import FakeS3, client_error
+
+T0 = 1_700_000_000 * 1_000_000_000
+LINE = "x" * 1000
+
+
+def events(start: int, count: int) -> list[tuple[int, dict[str, object]]]:
+    return [(T0 + i * 1_000_000, {"n": i, "log": LINE}) for i in range(start, start + count)]
+
+
+async def output(tmp_path: Path, s3: FakeS3, **options: str) -> S3:
+    props = {"bucket": "logs", "store_dir": str(tmp_path / "store"), "json_date_key": "off", **options}
+    out = make_plugin("output", "s3", props, context=make_context(grace="5", **{"scheduler.base": "0.01"}))
+    assert isinstance(out, S3)
+    out.transport = s3
+    await out.prepare()
+    return out
+
+
+def numbers(body: bytes) -> list[int]:
+    import orjson
+
+    return [orjson.loads(line)["n"] for line in body.splitlines()]
+
+
+async def test_records_go_out_as_a_multipart_upload_of_5_mib_parts(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, s3_key_format="/$TAG/%Y/$UUID")
+    for start in range(0, 12_000, 1000):
+        await out.flush("app.web", events(start, 1000))
+    assert out.uploader is not None
+    await out.uploader.upload_pass()  # sealed segments go out as parts while the object grows
+    assert s3.calls.count("UploadPart") == 2 and not s3.objects
+    await out.stop()
+    [(key, stored)] = s3.objects.items()
+    assert key.startswith("app.web/2023/") and stored.multipart
+    assert numbers(stored.body) == list(range(12_000))
+    assert not s3.uploads and not out.store.objects
+
+
+async def test_small_objects_use_put_object_and_gzip_is_one_valid_stream(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, compression="gzip", s3_key_format="/a/$TAG[1]/%H%M%S")
+    await out.flush("kube.app", events(0, 10))
+    await out.flush("kube.app", events(10, 10))
+    await out.stop()
+    [(key, stored)] = s3.objects.items()
+    assert key == "a/app/221320"
+    assert not stored.multipart and stored.headers.content_encoding == "gzip"
+    assert numbers(gzip.decompress(stored.body)) == list(range(20))
+
+
+async def test_upload_timeout_completes_an_object_and_the_next_flush_starts_another(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, upload_timeout="1s", s3_key_format="/$TAG/$INDEX")
+    await out.flush("t", events(0, 5))
+    [state] = out.store.objects.values()
+    state.created -= 2  # started two seconds ago
+    assert out.uploader is not None
+    await out.uploader.upload_pass()
+    await out.flush("t", events(5, 5))
+    await out.stop()
+    assert sorted(s3.objects) == ["t/0", "t/1"]
+
+
+async def test_index_survives_a_restart(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    for _ in range(2):
+        out = await output(tmp_path, s3, s3_key_format="/$TAG/$INDEX", use_put_object="on", total_file_size="1M")
+        await out.flush("t", events(0, 1))
+        await out.stop()
+    assert sorted(s3.objects) == ["t/0", "t/1"]
+
+
+async def test_buffered_records_of_a_killed_run_are_uploaded_on_start(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    first = await output(tmp_path, s3)
+    await first.flush("t", events(0, 50))
+    [state] = first.store.objects.values()
+    segment = first.store.segment_path(state, state.segment)
+    segment.write_bytes(segment.read_bytes() + b'{"n": 999, "half a line')  # an append that never returned
+    # kill -9: no stop()
+    second = await output(tmp_path, s3)
+    await second.stop()
+    [stored] = s3.objects.values()
+    assert numbers(stored.body) == list(range(50))
+
+
+async def test_an_interrupted_multipart_upload_is_resumed_and_strays_are_aborted(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    first = await output(tmp_path, s3, s3_key_format="/$TAG/$UUID")
+    for start in range(0, 7000, 1000):
+        await first.flush("t", events(start, 1000))
+    assert first.uploader is not None
+    await first.uploader.upload_pass()
+    [state] = first.store.objects.values()
+    assert len(state.etags) == 1
+    stray = await s3.create_multipart_upload(state.key, first.headers)  # created just before the crash
+    # kill -9 here; the next run resumes the recorded upload
+    second = await output(tmp_path, s3, s3_key_format="/$TAG/$UUID")
+    assert second.uploader is not None
+    await second.uploader.abort_strays()
+    await second.stop()
+    assert stray not in s3.uploads and not s3.uploads
+    [stored] = s3.objects.values()
+    assert numbers(stored.body) == list(range(7000))
+    assert s3.calls.count("CreateMultipartUpload") == 2  # the first run's upload and the stray
+
+
+async def test_failures_are_retried_then_the_object_is_given_up_and_counted(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, retry_limit="1")
+    s3.fail("PutObject", client_error("AccessDenied", 403, "PutObject"), times=5)
+    await out.flush("t", events(0, 3))
+    assert out.uploader is not None
+    assert await out.uploader.drain(5)
+    assert not out.store.objects and not s3.objects
+    assert out.metrics.value("fluentbit_output_dropped_records_total", name="s3.0") == 3
+    assert s3.calls.count("PutObject") == 2  # the first attempt and one retry
+
+
+async def test_a_transient_failure_is_retried(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3)
+    s3.fail("PutObject", client_error("SlowDown", 503, "PutObject"))
+    await out.flush("t", events(0, 3))
+    await out.stop()
+    [stored] = s3.objects.values()
+    assert numbers(stored.body) == [0, 1, 2]
+
+
+async def test_a_completion_that_succeeded_before_a_crash_is_not_lost(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    first = await output(tmp_path, s3, s3_key_format="/$TAG/$UUID")
+    for start in range(0, 6000, 1000):
+        await first.flush("t", events(start, 1000))
+    [state] = first.store.objects.values()
+    state.completing = True
+    first.store.save(state)
+    assert first.uploader is not None
+    await first.uploader.upload_pass()
+    assert len(s3.objects) == 1
+    (first.store.root / "objects" / state.id).mkdir(parents=True)
+    first.store.save(state)  # as if the crash came before the state was removed
+    second = await output(tmp_path, s3, s3_key_format="/$TAG/$UUID")
+    await second.stop()
+    assert len(s3.objects) == 1 and not second.store.objects
+    assert second.metrics.value("fluentbit_output_dropped_records_total", name="s3.0") == 0
+
+
+async def test_store_dir_limit_refuses_new_records_until_uploads_catch_up(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, store_dir_limit_size="10k")
+    await out.flush("t", events(0, 20))
+    with pytest.raises(RetryableError, match="store_dir_limit_size"):
+        await out.flush("t", events(20, 1))
+
+
+async def test_log_key_writes_the_value_and_counts_records_without_it(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, log_key="msg")
+    await out.flush("t", [(T0, {"msg": "plain text"}), (T0, {"other": 1}), (T0, {"msg": {"a": 1}})])
+    await out.stop()
+    [stored] = s3.objects.values()
+    assert stored.body == b'plain text\n{"a":1}\n'
+    assert out.metrics.value("fluentbit_output_dropped_records_total", name="s3.0") == 1
+
+
+def test_dry_run_names_bucket_key_and_each_record(tmp_path: Path) -> None:
+    out = make_plugin("output", "s3", {"bucket": "logs", "store_dir": str(tmp_path), "s3_key_format": "/$TAG/%Y/$INDEX"})
+    batch = out.dry_run("app", [(T0, {"a": 1}), (T0, {"a": 2})])
+    assert [item.destination for item in batch.items] == [{"bucket": "logs", "key": "app/2023/0"}] * 2
+    assert batch.items[0].payload == '{"date":"2023-11-14T22:13:20.000000Z","a":1}'
+    assert batch.requests == 1
+    assert MIN_PART_BYTES == 5 * 1024 * 1024
