@@ -1,0 +1,146 @@
+"""The s3 output through the real CLI against moto: multipart, gzip, key templates, kill -9 and SIGTERM.
+
+Lines are written to a real file that ``tail`` reads; the objects in moto's
+bucket are read back (gunzipped) and the numbered lines compared with what was
+written: nothing may be missing, duplicates are counted and reported.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+import orjson
+import pytest
+
+from bench.reliability import Shipper, child_env, eventually, wait_for
+from tests.e2e.writer import make_line, parse_line
+from tests.servers.moto import MotoServer, free_port, moto_server  # noqa: F401 - fixture
+
+REGION = "us-east-1"
+LINE_WIDTH = 1000
+
+
+def s3_client(moto: MotoServer) -> Any:
+    return boto3.client("s3", region_name=REGION, endpoint_url=moto.url,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def config(work: Path, moto: MotoServer, bucket: str, http_port: int, tag: str, **extra: str) -> Path:
+    options = {
+        "bucket": bucket, "region": REGION, "endpoint": moto.url, "store_dir": str(work / "store"),
+        "total_file_size": "12M", "s3_key_format": "/archive/$TAG[1]/%Y/%m/%d/$INDEX",
+        "Retry_Limit": "no_limits", **extra,
+    }
+    text = (
+        "[SERVICE]\n    Flush 0.2\n    Grace 20\n    HTTP_Server On\n    HTTP_Listen 127.0.0.1\n"
+        f"    HTTP_Port {http_port}\n    scheduler.base 0.2\n    scheduler.cap 1\n\n"
+        f"[INPUT]\n    Name tail\n    Path {work}/logs/*.log\n    Tag {tag}\n    DB {work}/offsets.db\n"
+        "    Read_from_Head On\n    Refresh_Interval 1\n\n"
+        "[OUTPUT]\n    Name s3\n    Match *\n"
+        + "".join(f"    {k} {v}\n" for k, v in options.items())
+    )
+    path = work / "shipper.conf"
+    path.write_text(text)
+    return path
+
+
+def append_lines(log: Path, start: int, count: int) -> None:
+    with open(log, "a") as fh:
+        fh.write("".join(make_line(0, seq, LINE_WIDTH) for seq in range(start, start + count)))
+
+
+def objects(client: Any, bucket: str) -> dict[str, list[int]]:
+    """Every object's line numbers, by key."""
+    found: dict[str, list[int]] = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            response = client.get_object(Bucket=bucket, Key=item["Key"])
+            body = response["Body"].read()
+            if response.get("ContentEncoding") == "gzip":
+                body = gzip.decompress(body)
+            lines = body.splitlines()
+            found[item["Key"]] = [parse_line(orjson.loads(line)["log"])[1] for line in lines]  # type: ignore[index]
+    return found
+
+
+def open_uploads(client: Any, bucket: str) -> list[dict[str, Any]]:
+    return list(client.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def uploaded_parts(client: Any, bucket: str) -> int:
+    return sum(
+        len(client.list_parts(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"]).get("Parts", []))
+        for u in open_uploads(client, bucket)
+    )
+
+
+@pytest.mark.slow
+def test_kill_9_in_the_middle_of_a_multipart_upload_loses_nothing(tmp_path: Path, moto_server: MotoServer) -> None:  # noqa: F811
+    client = s3_client(moto_server)
+    bucket = "shipper-archive-kill"
+    client.create_bucket(Bucket=bucket)
+    (tmp_path / "logs").mkdir()
+    log = tmp_path / "logs" / "web.log"
+    port = free_port()
+    shipper = Shipper(config(tmp_path, moto_server, bucket, port, "app.web"), tmp_path / "shipper.log", child_env(tmp_path), port)
+
+    append_lines(log, 0, 8000)  # about 8 MB: one 5 MiB part goes out, the rest waits in store_dir
+    first = shipper.start()
+    try:
+        first.wait_ready()
+        wait_for(lambda: uploaded_parts(client, bucket) >= 1, 60, 0.05, "a part uploaded")
+        first.kill9()
+    finally:
+        first.ensure_stopped()
+    assert open_uploads(client, bucket), "the multipart upload should be open when the process dies"
+    append_lines(log, 8000, 2000)
+
+    second = shipper.start()
+    try:
+        second.wait_ready()
+        wait_for(lambda: not open_uploads(client, bucket) and bool(objects(client, bucket)), 60, 0.3,
+                 "the interrupted upload completed")
+        wait_for(lambda: second.metric("fluentbit_output_proc_records_total") >= 2000, 60, 0.2, "new lines buffered")
+        assert second.stop() == 0  # SIGTERM uploads what is buffered
+    finally:
+        second.ensure_stopped()
+
+    found = objects(client, bucket)
+    delivered = Counter(n for numbers in found.values() for n in numbers)
+    missing = set(range(10_000)) - set(delivered)
+    duplicates = sum(c - 1 for c in delivered.values())
+    print(f"\n{len(found)} objects, {sum(delivered.values())} lines, {duplicates} duplicates after kill -9")
+    assert not missing, f"{len(missing)} lines lost, e.g. {sorted(missing)[:5]}"
+    assert not open_uploads(client, bucket)
+    indexes = sorted(int(key.rsplit("/", 1)[1]) for key in found)
+    assert indexes == list(range(len(found))), f"$INDEX restarted or skipped: {sorted(found)}"
+    assert all(re.fullmatch(r"archive/web/\d{4}/\d\d/\d\d/\d+", key) for key in found), sorted(found)
+
+
+@pytest.mark.slow
+def test_sigterm_uploads_what_is_buffered(tmp_path: Path, moto_server: MotoServer) -> None:  # noqa: F811
+    client = s3_client(moto_server)
+    bucket = "shipper-archive-term"
+    client.create_bucket(Bucket=bucket)
+    (tmp_path / "logs").mkdir()
+    append_lines(tmp_path / "logs" / "api.log", 0, 300)
+    port = free_port()
+    conf = config(tmp_path, moto_server, bucket, port, "app.api", s3_key_format="/t/$TAG/$UUID", total_file_size="50M",
+                  compression="gzip")
+    shipper = Shipper(conf, tmp_path / "shipper.log", child_env(tmp_path), port).start()
+    try:
+        shipper.wait_ready()
+        wait_for(lambda: shipper.metric("fluentbit_output_proc_records_total") >= 300, 30, 0.1, "lines buffered")
+        assert not objects(client, bucket), "upload_timeout is 10m: nothing is uploaded before shutdown"
+        assert shipper.stop() == 0
+    finally:
+        shipper.ensure_stopped()
+    [(key, numbers)] = objects(client, bucket).items()
+    assert re.fullmatch(r"t/app\.api/[A-Za-z0-9]{8}", key), key
+    assert numbers == list(range(300))
+    assert eventually(lambda: not any((tmp_path / "store").rglob("*.seg")), 5)
