@@ -16,7 +16,7 @@ from typing import Any
 
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event, now_ns
-from shipper.inputs.tail.offsets import AckWindow, digest_before
+from shipper.inputs.tail.offsets import AckWindow, still_there
 from shipper.inputs.tail.paths import PathSet
 from shipper.inputs.tail.positions import Positions
 from shipper.inputs.tail.reader import TailFile
@@ -128,7 +128,7 @@ class TailInput(Input):
         self.by_path: dict[str, TailFile] = {}
         #: files no longer read whose chunks are still in flight; closed when acknowledged.
         self.draining: list[TailFile] = []
-        self.positions = Positions(self.instance_name, self.log, self._db_failed)
+        self.positions = Positions(self.instance_name, self.log, self._db_failed, self.count)
         self.watcher: ChangeWatcher | None = None
         self._warned: dict[tuple[str, str], float] = {}
         self._rescan_soon = False
@@ -237,7 +237,7 @@ class TailInput(Input):
                 self._warn(path, "open", f"cannot open: {exc}")
                 continue
             st = os.fstat(fd)
-            offset = row.offset if row.offset <= st.st_size and digest_before(fd, row.offset) == row.digest else 0
+            offset = row.offset if still_there(fd, st.st_size, row.offset, row.digest) else 0
             tail = TailFile(path, row.name, self.tagger.tag_for(row.name) or self.tag, fd, st.st_dev, st.st_ino,
                             offset)
             tail.rotated_at = time.monotonic()

@@ -39,6 +39,15 @@ def digest_before(fd: int, offset: int) -> bytes:
     return hashlib.blake2b(os.pread(fd, offset - start, start), digest_size=16).digest()
 
 
+def still_there(fd: int, size: int, offset: int, digest: bytes) -> bool:
+    """Whether an open file of ``size`` bytes can be the one left at ``offset`` with ``digest``.
+
+    The inode alone does not say: a deleted file's inode number is given to the
+    next file created (ext4, overlayfs, tmpfs), and that file must be read from 0.
+    """
+    return offset <= size and digest_before(fd, offset) == digest
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     inode: int

@@ -3,9 +3,15 @@
 Four sources say where to start a file, in this order: where this process
 left a file it stopped reading (a rotated name that still matches ``Path``),
 the offsets a reloaded configuration's previous tail committed, the DB row
-of the file's inode (if the bytes before the offset still match), and
-finally ``Read_from_Head``.  Committed offsets go to the DB; a DB that
-cannot be opened or written is reported and counted, and reading goes on.
+of the file's inode, and finally ``Read_from_Head``.  Committed offsets go
+to the DB; a DB that cannot be opened or written is reported and counted,
+and reading goes on.
+
+None of the first three trusts the inode alone.  Pods come and go: a deleted
+file's inode number goes to the next file created, often at once, so each
+remembered position carries the digest of the bytes before it, and one left
+by a deleted file is never taken up.  A new file on a remembered inode is read
+from 0 and counted (``shipper_tail_inode_reused_total``).
 """
 
 from __future__ import annotations
@@ -14,28 +20,53 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
-from shipper.inputs.tail.offsets import OffsetsDB, Row, digest_before
+from shipper.inputs.tail.offsets import OffsetsDB, Row, digest_before, still_there
 from shipper.inputs.tail.paths import Found
 from shipper.inputs.tail.reader import TailFile
 
-#: committed offsets by input instance name, from a tail that stopped to the one a reload starts.
-_HANDOVER: dict[str, dict[tuple[str, int, int], int]] = {}
+
+@dataclass(frozen=True, slots=True)
+class Left:
+    """Where tail left a file, and what tells that file from a later one on the same inode."""
+
+    offset: int
+    digest: bytes
+    #: the file had no name left: nothing found later on its inode can be it.
+    deleted: bool = False
+
+    @classmethod
+    def of(cls, fd: int, offset: int) -> Left:
+        return cls(offset, digest_before(fd, offset), os.fstat(fd).st_nlink == 0)
+
+    def fits(self, fd: int, size: int) -> bool:
+        return not self.deleted and still_there(fd, size, self.offset, self.digest)
+
+
+#: deleted files remembered at most (their inodes are watched for reuse only to count it).
+FORGET_DELETED_AFTER = 4096
+
+#: committed positions by input instance name, from a tail that stopped to the one a reload starts.
+_HANDOVER: dict[str, dict[tuple[str, int, int], Left]] = {}
 
 
 class Positions:
     """Start offsets and committed offsets of one tail input's files."""
 
-    def __init__(self, instance_name: str, log: logging.Logger, report: Callable[[str], None]) -> None:
+    def __init__(self, instance_name: str, log: logging.Logger, report: Callable[[str], None],
+                 count: Callable[[str], None]) -> None:
         self.instance_name = instance_name
         self.log = log
         #: called with a message when the DB fails (the input logs and counts it).
         self.report = report
+        #: the input's counter, for the metrics named in the module docstring.
+        self.count = count
         self.db: OffsetsDB | None = None
         self.rows: dict[int, Row] = {}
         #: where retired files were left, so a rotated name that still matches Path is not read twice.
-        self.finished: dict[tuple[int, int], int] = {}
-        self.handover: dict[tuple[str, int, int], int] = {}
+        self.finished: dict[tuple[int, int], Left] = {}
+        self.handover: dict[tuple[str, int, int], Left] = {}
 
     def take_over(self) -> None:
         """Pick up what the previous tail of this name committed (called when reading starts, which
@@ -53,17 +84,18 @@ class Positions:
 
     def start(self, fd: int, st: os.stat_result, found: Found, from_head: bool) -> int:
         """Where to start a newly opened file."""
-        finished = self.finished.get((st.st_dev, st.st_ino))
-        if finished is None:
-            finished = self.handover.get((found.real, st.st_dev, st.st_ino))
-        if finished is not None and finished <= st.st_size:
-            return finished
+        key = (st.st_dev, st.st_ino)
+        left = self.finished.pop(key, None) or self.handover.pop((found.real, *key), None)
+        if left is not None:
+            if left.fits(fd, st.st_size):
+                return left.offset
+            self._reused(found, "a file tail read before")
+            return 0
         row = self.rows.pop(st.st_ino, None)
         if row is not None:
-            if row.offset <= st.st_size and digest_before(fd, row.offset) == row.digest:
+            if still_there(fd, st.st_size, row.offset, row.digest):
                 return row.offset
-            self.log.info("%s: not the file the DB remembers (replaced while stopped); reading it from the start",
-                          found.shown)
+            self._reused(found, "the file the DB remembers (replaced while stopped)")
             return 0
         if any(r.name == found.real for r in self.rows.values()):
             self.log.info("%s: a new file under a known name (replaced while stopped); reading it from the start",
@@ -90,8 +122,12 @@ class Positions:
         self.rows.clear()
 
     def keep_seen(self, seen: set[tuple[int, int]]) -> None:
-        """Forget retired files no longer under Path."""
-        self.finished = {key: offset for key, offset in self.finished.items() if key in seen}
+        """Forget retired files no longer under Path (a deleted one's inode may come back: keep that)."""
+        self.finished = {key: left for key, left in self.finished.items() if left.deleted or key in seen}
+        if len(self.finished) > FORGET_DELETED_AFTER:
+            deleted = [key for key, left in self.finished.items() if left.deleted]
+            for key in deleted[:len(deleted) - FORGET_DELETED_AFTER // 2]:
+                del self.finished[key]
 
     def save(self, tail: TailFile, offset: int | None = None) -> None:
         """Commit a file's offset (its committed one unless given)."""
@@ -101,8 +137,8 @@ class Positions:
                                     digest_before(tail.fd, offset)))
 
     def retired(self, tail: TailFile) -> None:
-        """A file is no longer read: remember where it was left."""
-        self.finished[tail.key] = tail.offset
+        """A file is no longer read (its handle still open): remember where it was left."""
+        self.finished[tail.key] = Left.of(tail.fd, tail.offset) if tail.fd >= 0 else Left(tail.offset, b"", True)
 
     def closing(self, tail: TailFile) -> None:
         """A retired file's last chunk is acknowledged: keep its row, or drop it when the file is deleted."""
@@ -117,12 +153,17 @@ class Positions:
         """The input stops: leave committed offsets for a tail a reload may start."""
         handover = _HANDOVER.setdefault(self.instance_name, {})
         for tail in tails:
-            handover[(tail.real, *tail.key)] = tail.window.committed
+            if tail.fd >= 0:
+                handover[(tail.real, *tail.key)] = Left.of(tail.fd, tail.window.committed)
 
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+    def _reused(self, found: Found, what: str) -> None:
+        self.count("shipper_tail_inode_reused_total")
+        self.log.debug("%s: a new file on the inode of %s; reading it from the start", found.shown, what)
 
     def _done(self, ok: bool) -> None:
         if not ok and self.db is not None:
