@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from shipper.aws import AwsSettings
 from shipper.errors import RetryableError
@@ -24,7 +25,7 @@ from shipper.outputs.s3.request import LineFormat, ObjectHeaders, compressor
 from shipper.outputs.s3.store import ObjectState, ObjectStore
 from shipper.outputs.s3.transport import AwsS3Transport, S3Transport
 from shipper.outputs.s3.uploader import DROPPED, Uploader, UploadPolicy
-from shipper.plugin import Context, DryRunBatch, Output, Rendered
+from shipper.plugin import OUTPUT_COMMON, Context, DryRunBatch, Output, Rendered
 from shipper.reasonlog import ReasonLog
 from shipper.registry import register
 
@@ -33,13 +34,15 @@ from shipper.registry import register
 class S3(Output):
     name = "s3"
     summary = "archive records to Amazon S3 objects (multipart upload or PutObject), buffered in store_dir"
+    #: Fluent Bit's s3 retries an upload 5 times when Retry_Limit is not set.
+    common_options = tuple(
+        replace(o, default=str(DEFAULT_RETRY_LIMIT)) if o.name == "retry_limit" else o for o in OUTPUT_COMMON
+    )
     options = OPTIONS
 
     def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         self.config = parse(settings)
-        if not settings.is_set("retry_limit"):
-            self.retry_limit = DEFAULT_RETRY_LIMIT
         config = self.config
         self.lines = LineFormat(config.date_key, config.date_format, config.log_key)
         self.compress = compressor(config.compression)
