@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from shipper import __version__, registry
@@ -49,7 +50,14 @@ def make_parser() -> argparse.ArgumentParser:
     dry = sub.add_parser("dry-run", help="run the pipeline over a folder of logs and print what would be sent")
     _config_args(dry)
     dry.add_argument("--log-dir", required=True, type=Path, help="directory standing in for every tail Path")
-    dry.add_argument("--kube-meta-dir", type=Path, help="pod JSON files (<namespace>-<pod>.meta) for the kubernetes filter")
+    dry.add_argument(
+        "--kube-meta-dir", type=Path,
+        help="pod JSON files (<namespace>_<pod>.meta) for the kubernetes filter; overrides Kube_Meta_Preload_Cache_Dir",
+    )
+    dry.add_argument(
+        "--now", type=parse_now, metavar="TIME",
+        help="judge time windows (CloudWatch's 14 days) as of TIME, RFC 3339 such as 2026-11-20T10:16:00Z; default: the clock",
+    )
     dry.add_argument("--format", choices=("jsonl", "pretty"), default="jsonl")
 
     plugins = sub.add_parser("plugins", help="list plugins, or document one plugin's options")
@@ -136,6 +144,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(supervisor.run())
 
 
+def parse_now(text: str) -> int:
+    """``--now``: an RFC 3339 / ISO 8601 time (UTC when no offset is given), as nanoseconds since the epoch."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r}; use RFC 3339 such as 2026-11-20T10:16:00Z") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    delta = when - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
 def cmd_dry_run(args: argparse.Namespace) -> int:
     from shipper.engine.dryrun import DryRunPrinter
 
@@ -143,7 +163,7 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
         print(f"error: --log-dir {args.log_dir}: not a directory", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        pipeline = load(args, DryRun(log_dir=args.log_dir.resolve(), kube_meta_dir=args.kube_meta_dir))
+        pipeline = load(args, DryRun(log_dir=args.log_dir.resolve(), kube_meta_dir=args.kube_meta_dir, now_ns=args.now))
     except ConfigErrors as exc:
         return _report_errors(exc.errors)
     configure_logging("debug" if args.verbose else args.log_level or "warn")

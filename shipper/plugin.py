@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +48,16 @@ class Pipeline(Protocol):
 
 @dataclass
 class DryRun:
-    """Dry-run settings: ``log_dir`` stands in for the directory of every tail path."""
+    """Dry-run settings: ``log_dir`` stands in for the directory of every tail path.
+
+    ``now_ns`` replaces the clock the outputs judge time windows by (CloudWatch
+    refuses events older than 14 days), so old logs can be replayed as of
+    their own time and a dry-run gives the same answer on any date.
+    """
 
     log_dir: Path | None = None
     kube_meta_dir: Path | None = None
+    now_ns: int | None = None
 
 
 @dataclass
@@ -68,6 +75,12 @@ class Context:
     dry_run: DryRun | None = None
     #: set by the engine before plugins start.
     pipeline: Pipeline | None = None
+
+    def now_ns(self) -> int:
+        """The time outputs judge records by: dry-run's ``--now`` when given, else the clock."""
+        if self.dry_run is not None and self.dry_run.now_ns is not None:
+            return self.dry_run.now_ns
+        return time.time_ns()
 
 
 class Plugin:
@@ -200,19 +213,28 @@ class Filter(Plugin):
 
 @dataclass(slots=True)
 class Rendered:
-    """One record as an output would send it, for ``shipper dry-run``."""
+    """One record as an output would send it, for ``shipper dry-run``.
+
+    ``refused`` is a reason code when the destination would refuse the record
+    (or the output would leave it out); such a record is shown, never sent.
+    """
 
     destination: dict[str, Any]
     payload: str
     time_ns: int
+    refused: str | None = None
 
 
 @dataclass(slots=True)
 class DryRunBatch:
-    """What an output would send for one chunk, and how many API requests it would take."""
+    """What an output would send for one chunk, and how many API requests it would take.
+
+    ``reasons`` explains each reason code that ``items`` use in ``refused``.
+    """
 
     items: list[Rendered]
     requests: int
+    reasons: Mapping[str, str] = field(default_factory=dict)
 
 
 class Output(Plugin):

@@ -2,13 +2,17 @@
 
 The jsonl form is a contract users pipe into jq, so its keys never change:
 ``{"output", "destination", "tag", "time", "payload"}`` with ``time`` in
-RFC 3339 UTC with nanoseconds.  A per-output summary goes to stderr.
+RFC 3339 UTC with nanoseconds.  A record the destination would refuse (too
+old for CloudWatch, too large for Firehose, ...) is shown too, with one more
+key, ``"refused"``: the reason code, explained in the summary.  A per-output
+summary goes to stderr: records and bytes that would be sent, requests, and
+refused records by reason.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from typing import TextIO
 
 import orjson
@@ -16,12 +20,17 @@ import orjson
 from shipper.events import format_rfc3339_ns
 from shipper.plugin import DryRunBatch
 
+#: reason codes that depend on the clock: the summary points at ``--now``.
+CLOCK_REASONS = frozenset({"too_old", "expired", "too_new"})
+
 
 @dataclass
 class OutputTotals:
     records: int = 0
     bytes: int = 0
     requests: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 class DryRunPrinter:
@@ -37,10 +46,14 @@ class DryRunPrinter:
     def write(self, output_name: str, tag: str, batch: DryRunBatch) -> None:
         totals = self.totals[output_name]
         totals.requests += batch.requests
+        totals.reasons.update(batch.reasons)
         lines = []
         for item in batch.items:
-            totals.records += 1
-            totals.bytes += len(item.payload.encode("utf-8", "surrogatepass"))
+            if item.refused is None:
+                totals.records += 1
+                totals.bytes += len(item.payload.encode("utf-8", "surrogatepass"))
+            else:
+                totals.refused[item.refused] += 1
             time_text = format_rfc3339_ns(item.time_ns)
             if self.fmt == "jsonl":
                 entry = {
@@ -50,17 +63,28 @@ class DryRunPrinter:
                     "time": time_text,
                     "payload": item.payload,
                 }
+                if item.refused is not None:
+                    entry["refused"] = item.refused
                 lines.append(orjson.dumps(entry).decode())
             else:
                 where = " ".join(f"{k}={v}" for k, v in item.destination.items())
-                lines.append(f"[{output_name}] {time_text} {tag} {where}".rstrip() + f"\n    {item.payload}")
+                mark = "" if item.refused is None else f" REFUSED {item.refused}: {batch.reasons.get(item.refused, '')}"
+                lines.append(f"[{output_name}] {time_text} {tag} {where}".rstrip() + mark.rstrip(": ") + f"\n    {item.payload}")
         if lines:
             self.stream.write("\n".join(lines) + "\n")
 
     def summary(self, output_names: list[str]) -> str:
-        """One line per output: records, payload bytes and API requests it would make."""
+        """Per output: records, payload bytes and API requests it would make, then refusals by reason."""
         rows = []
+        clock = False
         for name in output_names:
             t = self.totals.get(name, OutputTotals())
-            rows.append(f"dry-run: {name}: {t.records} records, {t.bytes} bytes, {t.requests} requests")
+            refused = sum(t.refused.values())
+            tail = f", {refused} refused" if refused else ""
+            rows.append(f"dry-run: {name}: {t.records} records, {t.bytes} bytes, {t.requests} requests{tail}")
+            for reason, count in sorted(t.refused.items()):
+                rows.append(f"dry-run: {name}: refused {count} as {reason}: {t.reasons.get(reason, reason)}")
+                clock = clock or reason in CLOCK_REASONS
+        if clock:
+            rows.append("dry-run: time windows are judged by the clock; replay old logs as of their own time with --now TIME")
         return "\n".join(rows)

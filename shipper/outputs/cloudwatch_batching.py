@@ -8,9 +8,13 @@ does not and the real service rejects the whole request otherwise:
 - events in chronological order, and one request never spans 24 hours;
 - an event may not be larger than 256 KiB (262,144 bytes including the 26):
   longer messages are truncated at a character boundary and counted;
-- events older than 14 days or more than 2 hours in the future are rejected by
-  the service: they are left out and counted instead of failing the request;
+- events older than 14 days (or than the group's retention) or more than 2
+  hours in the future are rejected by the service: they are left out and
+  counted instead of failing the request;
 - empty messages are skipped (the API refuses them), like Fluent Bit does.
+
+Every event left out is named with a reason code (:data:`REFUSALS`), so a
+dry-run can show which records the service would refuse and why.
 
 Everything is done per chunk with list operations; the request body is encoded
 once per batch with orjson (DESIGN.md section 4).
@@ -33,6 +37,16 @@ MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD
 MAX_SPAN_MS = 24 * 3600 * 1000
 MAX_AGE_MS = 14 * 24 * 3600 * 1000
 MAX_FUTURE_MS = 2 * 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
+
+#: why an event is left out of the requests, by reason code.
+REFUSALS = {
+    "missing_log_key": "the record has no log_key value",
+    "empty": "the message is empty (CloudWatch refuses empty events)",
+    "too_old": "older than 14 days (CloudWatch refuses it)",
+    "expired": "older than the log group's retention (CloudWatch refuses it)",
+    "too_new": "more than 2 hours in the future (CloudWatch refuses it)",
+}
 
 
 def encode_messages(events: list[Event], log_key: str | None) -> list[str | None]:
@@ -81,28 +95,26 @@ class Batch:
 
 @dataclass(slots=True)
 class Plan:
-    """The requests for one stream, and what was left out or changed, by reason."""
+    """The requests for one stream, and the events left out (index, reason code) or truncated."""
 
     batches: list[Batch] = field(default_factory=list)
-    missing_key: list[int] = field(default_factory=list)
-    empty: int = 0
-    too_old: int = 0
-    too_new: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)
     truncated: int = 0
 
-    @property
-    def skipped(self) -> int:
-        """Events not sent (counted as dropped): missing key, too old, too far in the future."""
-        return len(self.missing_key) + self.too_old + self.too_new
 
+def plan(events: list[Event], messages: list[str | None], now_ms: int, retention_days: int = 0) -> Plan:
+    """Split events (with their encoded messages) into valid requests; see the module doc.
 
-def plan(events: list[Event], messages: list[str | None], now_ms: int) -> Plan:
-    """Split events (with their encoded messages) into valid requests; see the module doc."""
+    ``now_ms`` is the clock the windows are measured from (the real time, or
+    dry-run's ``--now``); ``retention_days`` (0 = never expire) narrows the
+    oldest acceptable time to the group's retention when it is shorter.
+    """
     result = Plan()
     stamps = [ts // 1_000_000 for ts, _ in events]
     if not stamps:
         return result
-    oldest = now_ms - MAX_AGE_MS
+    expired = now_ms - retention_days * DAY_MS if 0 < retention_days < 14 else None
+    oldest = now_ms - MAX_AGE_MS if expired is None else expired
     newest = now_ms + MAX_FUTURE_MS
     if all(messages) and min(stamps) >= oldest and max(stamps) <= newest and all(map(str.isascii, messages)):  # type: ignore[arg-type]
         # The common case, checked with C-level passes: nothing to leave out.
@@ -111,30 +123,28 @@ def plan(events: list[Event], messages: list[str | None], now_ms: int) -> Plan:
         if max(sizes) > MAX_EVENT_BYTES + EVENT_OVERHEAD:
             _truncate(messages, sizes, keep, result)
     else:
-        sizes, keep = _screen(stamps, messages, oldest, newest, result)
+        sizes, keep = _screen(stamps, messages, oldest, newest, result, "too_old" if expired is None else "expired")
     keep.sort(key=stamps.__getitem__)
     _split(keep, stamps, sizes, messages, result)  # type: ignore[arg-type]
     return result
 
 
 def _screen(
-    stamps: list[int], messages: list[str | None], oldest: int, newest: int, result: Plan
+    stamps: list[int], messages: list[str | None], oldest: int, newest: int, result: Plan, old_reason: str
 ) -> tuple[list[int], list[int]]:
     """The slow path: leave out missing/empty/out-of-window events, size the rest."""
     sizes = [0] * len(messages)
     keep: list[int] = []
+    refuse = result.refused.append
     for index, message in enumerate(messages):
         if not message:
-            if message is None:
-                result.missing_key.append(index)
-            else:
-                result.empty += 1
+            refuse((index, "missing_log_key" if message is None else "empty"))
             continue
         ts = stamps[index]
         if ts < oldest:
-            result.too_old += 1
+            refuse((index, old_reason))
         elif ts > newest:
-            result.too_new += 1
+            refuse((index, "too_new"))
         else:
             sizes[index] = (len(message) if message.isascii() else len(message.encode("utf-8"))) + EVENT_OVERHEAD
             keep.append(index)

@@ -22,8 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,7 +33,7 @@ from shipper.aws.rawbody import call_with_body, install
 from shipper.errors import ConfigError, PermanentError
 from shipper.events import Event
 from shipper.options import Option, Settings
-from shipper.outputs.cloudwatch_batching import Batch, Plan, encode_messages, plan
+from shipper.outputs.cloudwatch_batching import REFUSALS, Batch, Plan, encode_messages, plan
 from shipper.reasonlog import ReasonLog
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
@@ -178,9 +177,9 @@ class CloudWatchLogs(Output):
         return routes
 
     def _plans(self, tag: str, events: list[Event]) -> dict[Destination, tuple[list[Event], Plan]]:
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self.context.now_ns() // 1_000_000
         return {
-            dest: (routed, plan(routed, encode_messages(routed, self.log_key), now_ms))
+            dest: (routed, plan(routed, encode_messages(routed, self.log_key), now_ms, self.retention_days))
             for dest, routed in self.route(tag, events).items()
         }
 
@@ -195,7 +194,12 @@ class CloudWatchLogs(Output):
                 items.extend(
                     Rendered(destination, message, routed[index][0]) for index, message in zip(batch.indexes, batch.messages)
                 )
-        return DryRunBatch(items, requests)
+            messages = encode_messages([routed[index] for index, _ in planned.refused], self.log_key)
+            items.extend(
+                Rendered(destination, message or "", routed[index][0], refused=reason)
+                for (index, reason), message in zip(planned.refused, messages)
+            )
+        return DryRunBatch(items, requests, REFUSALS)
 
     # -- delivery --------------------------------------------------------------
     async def flush(self, tag: str, events: list[Event]) -> None:
@@ -224,18 +228,11 @@ class CloudWatchLogs(Output):
     def _account(self, dest: Destination, planned: Plan) -> None:
         """Count (and report, rate-limited) what the batching left out or changed."""
         where = f"{dest[0]}/{dest[1]}"
-        skipped = planned.skipped
-        if skipped:
-            self.count(DROPPED, skipped)
-        for reason, amount, text in (
-            ("missing_log_key", len(planned.missing_key), f"have no {self.log_key!r} key"),
-            ("empty", planned.empty, "have an empty message (skipped, as Fluent Bit does)"),
-            ("too_old", planned.too_old, "are older than 14 days (CloudWatch rejects them)"),
-            ("too_new", planned.too_new, "are more than 2 hours in the future (CloudWatch rejects them)"),
-        ):
-            if amount:
-                self.count(SKIPPED, amount, reason=reason)
-                self._reasons.report((reason,), amount, f"{where}: {amount} events {text}; not sent")
+        for reason, amount in Counter(reason for _, reason in planned.refused).items():
+            self.count(SKIPPED, amount, reason=reason)
+            if reason != "empty":  # empty messages are skipped, as Fluent Bit does, not lost
+                self.count(DROPPED, amount)
+            self._reasons.report((reason,), amount, f"{where}: {amount} events not sent: {REFUSALS[reason]}")
         if planned.truncated:
             self.count(TRUNCATED, planned.truncated)
             self._reasons.report(("truncated",), planned.truncated, f"{where}: {planned.truncated} events over 256 KiB truncated")

@@ -29,6 +29,12 @@ MAX_RECORD_BYTES = 1_000 * 1024
 #: Fluent Bit's sub-second specifiers in ``time_key_format`` and how many digits each prints.
 FLUENT_BIT_FRACTIONS = {"%3N": 3, "%9N": 9, "%L": 9}
 
+#: why a record is left out of the requests, by reason code.
+REFUSALS = {
+    "missing_log_key": "the record has no log_key value",
+    "too_large": "larger than the service's 1,000 KiB record limit",
+}
+
 try:  # optional: compression zstd
     import zstandard
 except ImportError:  # pragma: no cover - depends on the environment
@@ -116,9 +122,10 @@ class Batch:
 
 @dataclass(slots=True)
 class Plan:
+    """The requests, and the records left out as (index, reason code)."""
+
     batches: list[Batch] = field(default_factory=list)
-    missing_key: int = 0
-    too_large: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)
 
 
 def plan(data: list[bytes | None], compress: Callable[[bytes], bytes] | None = None) -> Plan:
@@ -127,13 +134,13 @@ def plan(data: list[bytes | None], compress: Callable[[bytes], bytes] | None = N
     batch = Batch()
     for index, item in enumerate(data):
         if item is None:
-            result.missing_key += 1
+            result.refused.append((index, "missing_log_key"))
             continue
         if compress is not None:
             item = compress(item)
         size = len(item)
         if size > MAX_RECORD_BYTES:
-            result.too_large += 1
+            result.refused.append((index, "too_large"))
             continue
         if len(batch.data) >= MAX_BATCH_RECORDS or batch.nbytes + size > MAX_BATCH_BYTES:
             result.batches.append(batch)

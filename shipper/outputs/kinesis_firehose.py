@@ -8,15 +8,17 @@ and so duplicates the records that were accepted.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
+from shipper import jsonfmt
 from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings
 from shipper.aws.outcome import FlushOutcome
 from shipper.aws.rawbody import call_with_body, install
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings
-from shipper.outputs.firehose_records import Plan, TimeFormatter, compressor, encode_records, plan
+from shipper.outputs.firehose_records import REFUSALS, Plan, TimeFormatter, compressor, encode_records, plan
 from shipper.reasonlog import ReasonLog
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
@@ -77,17 +79,24 @@ class KinesisFirehose(Output):
         return plan(self.encode(events), self.compress)
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
-        """Payloads are the uncompressed record text (``compression`` applies on the wire)."""
+        """Payloads are the uncompressed record text (``compression`` applies on the wire).
+
+        A refused record shows its text, or the whole record as JSON when it
+        has no ``log_key`` value to send.
+        """
         data = self.encode(events)
-        planned = plan(data)
+        planned = plan(data, self.compress)
         destination = {"delivery_stream": self.delivery_stream}
         items = [
             Rendered(destination, data[i].decode("utf-8"), events[i][0])  # type: ignore[union-attr]
             for batch in planned.batches
             for i in batch.indexes
         ]
-        requests = len(planned.batches) if self.compress is None else len(self._plan(events).batches)
-        return DryRunBatch(items, requests)
+        for index, reason in planned.refused:
+            text = data[index]
+            payload = text.decode("utf-8") if text is not None else jsonfmt.dumps_str(events[index][1])
+            items.append(Rendered(destination, payload, events[index][0], refused=reason))
+        return DryRunBatch(items, len(planned.batches), REFUSALS)
 
     async def flush(self, tag: str, events: list[Event]) -> None:
         planned = self._plan(events)
@@ -122,14 +131,10 @@ class KinesisFirehose(Output):
         return response
 
     def _account(self, planned: Plan) -> None:
-        for reason, amount, text in (
-            ("missing_log_key", planned.missing_key, f"have no {self.log_key!r} key"),
-            ("too_large", planned.too_large, "are larger than Firehose's 1,000 KiB record limit"),
-        ):
-            if amount:
-                self.count(SKIPPED, amount, reason=reason)
-                self.count(DROPPED, amount)
-                self._reasons.report((reason,), amount, f"{self.delivery_stream}: {amount} records {text}; not sent")
+        for reason, amount in Counter(reason for _, reason in planned.refused).items():
+            self.count(SKIPPED, amount, reason=reason)
+            self.count(DROPPED, amount)
+            self._reasons.report((reason,), amount, f"{self.delivery_stream}: {amount} records not sent: {REFUSALS[reason]}")
 
 
 def _failed_positions(response: dict[str, Any]) -> list[int]:

@@ -31,6 +31,11 @@ from shipper.registry import register
 
 #: Amazon OpenSearch Service accepts 10 MiB per request on small instances; stay well below.
 DEFAULT_MAX_REQUEST_SIZE = 5 * 1024 * 1024
+#: OpenSearch's default ``http.max_content_length``: a bigger document is sent
+#: alone and answered 413, so it can never be indexed.
+MAX_CONTENT_LENGTH = 100 * 1024 * 1024
+#: why dry-run marks a document as refused, by reason code.
+REFUSALS = {"too_large": "larger than OpenSearch's default http.max_content_length (100 MiB)"}
 #: whole-request statuses worth retrying besides 429/5xx: timeouts and (refreshable) auth failures.
 _RETRY_REQUEST_STATUSES = frozenset({401, 403, 408})
 _TRACE_LIMIT = 4000
@@ -317,5 +322,6 @@ class OpenSearchOutput(Output):
             destination = {"index": item.index, "operation": operation}
             if item.doc_id is not None:
                 destination["id"] = item.doc_id
-            rendered.append(Rendered(destination, item.document.decode().rstrip("\n"), item.event[0]))
-        return DryRunBatch(rendered, sum(1 for _ in split_requests(items, self.max_request_size)))
+            refused = "too_large" if item.size > MAX_CONTENT_LENGTH else None
+            rendered.append(Rendered(destination, item.document.decode().rstrip("\n"), item.event[0], refused))
+        return DryRunBatch(rendered, sum(1 for _ in split_requests(items, self.max_request_size)), REFUSALS)

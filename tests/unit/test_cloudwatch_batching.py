@@ -44,14 +44,14 @@ def test_messages_are_fluent_bit_json_and_empty_records_skipped() -> None:
     events = [(NOW_MS * MS, {"msg": "caf\u00e9", "f": 1e-7}), (NOW_MS * MS, {})]
     result = planned(events)
     assert [b.messages for b in result.batches] == [['{"msg":"caf\\u00e9","f":1e-07}']]
-    assert result.empty == 1 and result.skipped == 0
+    assert result.refused == [(1, "empty")]
 
 
 def test_log_key_values_raw_or_as_json_and_missing_keys_listed() -> None:
     events = [(NOW_MS * MS, r) for r in ({"log": "a\u00e9"}, {"x": 1}, {"log": None}, {"log": {"k": 1}}, {"log": 7})]
     assert encode_messages(events, "log") == ["a\u00e9", None, "", '{"k":1}', "7"]
     result = planned(events, "log")
-    assert result.missing_key == [1] and result.empty == 1
+    assert result.refused == [(1, "missing_log_key"), (2, "empty")]
 
 
 def test_count_limit_splits_at_10000() -> None:
@@ -86,8 +86,16 @@ def test_time_window_excludes_and_counts() -> None:
         (NOW_MS * MS, {"a": "ok"}),
     ]
     result = planned(events)
-    assert (result.too_old, result.too_new, result.skipped) == (1, 1, 2)
+    assert result.refused == [(0, "too_old"), (1, "too_new")]
     assert result.batches[0].messages == ['{"a":"ok"}']
+
+
+def test_a_retention_shorter_than_14_days_narrows_the_window() -> None:
+    day_ms = 24 * 3600 * 1000
+    events = [((NOW_MS - 4 * day_ms) * MS, {"a": "four days"}), ((NOW_MS - 2 * day_ms) * MS, {"a": "two days"})]
+    messages = encode_messages(events, None)
+    assert plan(events, list(messages), NOW_MS, retention_days=3).refused == [(0, "expired")]
+    assert plan(events, list(messages), NOW_MS, retention_days=30).refused == []
 
 
 def test_oversized_events_are_truncated_on_a_character_boundary() -> None:
@@ -106,7 +114,7 @@ def test_any_input_gives_valid_requests_and_loses_nothing(spec: list[tuple[int, 
     result = planned(events, "log")
     check_limits(result.batches)
     sent = sorted(i for b in result.batches for i in b.indexes)
-    assert len(sent) + result.skipped + result.empty == len(events)
+    assert len(sent) + len(result.refused) == len(events)
     assert len(set(sent)) == len(sent)
 
 

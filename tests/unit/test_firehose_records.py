@@ -47,14 +47,14 @@ def test_batches_respect_count_bytes_and_record_limits() -> None:
     assert [len(b.data) for b in plan(small).batches] == [500, 500, 200]
     big = [b"y" * 900_000] * 10 + [b"z" * (MAX_RECORD_BYTES + 1), None]
     result = plan(big)
-    assert (result.too_large, result.missing_key) == (1, 1)
+    assert result.refused == [(10, "too_large"), (11, "missing_log_key")]
     assert all(b.nbytes <= MAX_BATCH_BYTES and len(b.data) <= MAX_BATCH_RECORDS for b in result.batches)
     assert sum(len(b.data) for b in result.batches) == 10
 
 
 def test_gzip_applies_per_record_before_the_size_checks() -> None:
     result = plan([b"a" * (MAX_RECORD_BYTES + 10)], compressor("gzip"))
-    assert result.too_large == 0 and gzip.decompress(result.batches[0].data[0]) == b"a" * (MAX_RECORD_BYTES + 10)
+    assert result.refused == [] and gzip.decompress(result.batches[0].data[0]) == b"a" * (MAX_RECORD_BYTES + 10)
 
 
 def test_unsupported_compression_is_a_config_error() -> None:
