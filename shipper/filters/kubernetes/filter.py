@@ -184,8 +184,9 @@ class KubernetesFilter(Filter):
         dry_run = self.context.dry_run
         if self.dummy or s["use_tag_for_meta"]:
             return None
-        if dry_run is not None:
-            return DirectorySource(Path(dry_run.kube_meta_dir), None, self.log) if dry_run.kube_meta_dir else None
+        if dry_run is not None:  # no network: --kube-meta-dir, else the config's preload directory, else none
+            directory = dry_run.kube_meta_dir or s["kube_meta_preload_cache_dir"]
+            return DirectorySource(Path(directory), None, self.log) if directory else None
         url = s["kube_url"]
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"kubernetes: Kube_URL must start with http:// or https://, got {url!r}", s.where("kube_url"))
@@ -215,7 +216,7 @@ class KubernetesFilter(Filter):
         if self.dummy:
             self.log.warning("kubernetes: Dummy_Meta is on; records get {'dummy': <time>} instead of metadata")
         elif self.source is None:
-            why = "Use_Tag_For_Meta" if self.settings["use_tag_for_meta"] else "dry-run without --kube-meta-dir"
+            why = "Use_Tag_For_Meta" if self.settings["use_tag_for_meta"] else "dry-run without --kube-meta-dir or Kube_Meta_Preload_Cache_Dir"
             self.log.info("kubernetes: %s: records get only the fields their tag gives (pod, namespace, container, id)", why)
         if self.settings["aws_use_pod_association"] or self.settings["use_pod_association"]:
             self.log.warning("kubernetes: AWS pod association is not supported; no aws_entity_* keys are added")
