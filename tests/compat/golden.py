@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-#: where the corpus lives; ``SHIPPER_GOLDEN_DIR`` overrides it.
-GOLDEN_DIR = Path(os.environ.get("SHIPPER_GOLDEN_DIR", Path(__file__).resolve().parents[3] / "shared" / "golden"))
+from tests.golden_corpus import GOLDEN_DIR
 
 #: the year Fluent Bit put into ``syslog-rfc3164`` times, which carry none (README, case 21).
 GENERATION_YEAR = 2026

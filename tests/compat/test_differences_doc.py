@@ -8,12 +8,14 @@ from pathlib import Path
 from tests.compat.cases import DIFFERENCES_DIR, load_differences, load_pending
 from tests.compat.golden import EXPECTED_FILES, discover
 from tests.compat.readme_differences import drift, render_block, render_doc
+from tests.golden_corpus import requires_golden
 
 
 def test_docs_match_differences_toml() -> None:
     assert drift(load_differences()) == []
 
 
+@requires_golden
 def test_every_difference_names_a_golden_case_and_says_why() -> None:
     cases = {c.name for c in discover()}
     differences = load_differences()
@@ -34,6 +36,7 @@ def test_difference_folders_hold_only_expectations_and_input() -> None:
         assert not stray, f"differences/{folder.name}: unexpected {sorted(stray)}"
 
 
+@requires_golden
 def test_pending_entries_name_existing_cases() -> None:
     ids = {c.name for c in discover()} | {f"diff-{d.id}" for d in load_differences()}
     unknown = sorted(set(load_pending()) - ids)

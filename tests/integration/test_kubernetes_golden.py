@@ -20,9 +20,10 @@ from shipper.errors import Location
 from shipper.options import Property
 from shipper.pipeline import build
 from tests.servers.kube_api import KubeApiServer
+from tests.golden_corpus import GOLDEN_DIR, requires_golden
 
-GOLDEN = Path("/work/shared/golden")
-CASES = sorted(p.name for p in GOLDEN.glob("3[1-7]-k8s-*")) if GOLDEN.is_dir() else []
+pytestmark = requires_golden
+CASES = sorted(p.name for p in GOLDEN_DIR.glob("3[1-7]-k8s-*"))
 
 
 def cri_event(line: str) -> tuple[int, dict[str, str]]:
@@ -48,10 +49,9 @@ def chunks(case: Path) -> list[tuple[str, list[tuple[int, dict[str, str]]]]]:
     return out
 
 
-@pytest.mark.skipif(not CASES, reason="golden corpus not present")
 @pytest.mark.parametrize("name", CASES)
 async def test_golden_case(name: str) -> None:
-    case = GOLDEN / name
+    case = GOLDEN_DIR / name
     token = (case / "input" / "kube-token").read_text()
     async with KubeApiServer(pods_dir=case / "pods", tokens={token}) as api:
         env = {"GOLDEN_INPUT": str(case / "input"), "GOLDEN_KUBE_URL": api.url, "GOLDEN_STATE": "/tmp"}

@@ -25,8 +25,9 @@ from shipper.options import resolve
 from shipper.parsers import build_parsers
 from shipper.plugin import Context, Filter
 from tests.factory import make_context
+from tests.golden_corpus import GOLDEN_DIR, requires_golden
 
-GOLDEN = Path("/work/shared/golden")
+pytestmark = requires_golden
 CASES = [f"{n}-" for n in range(16, 31)]
 
 
@@ -51,7 +52,7 @@ class _Chain:
 
 
 def _case_dir(prefix: str) -> Path:
-    return next(p for p in GOLDEN.iterdir() if p.name.startswith(prefix))
+    return next(p for p in GOLDEN_DIR.iterdir() if p.name.startswith(prefix))
 
 
 def _tag_for(tag: str, path: Path) -> str:
@@ -61,7 +62,6 @@ def _tag_for(tag: str, path: Path) -> str:
     return tag.replace("*", dotted)
 
 
-@pytest.mark.skipif(not GOLDEN.is_dir(), reason="golden corpus not available")
 @pytest.mark.parametrize("prefix", CASES)
 async def test_golden_case(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
     case = _case_dir(prefix)

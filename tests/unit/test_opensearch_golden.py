@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.factory import make_plugin
+from tests.golden_corpus import GOLDEN_DIR, requires_golden
 
-GOLDEN = Path("/work/shared/golden")
+pytestmark = requires_golden
 CASES = ["38-os-logstash-format", "39-os-index-suppress-generate-id", "40-os-time-nanos-replace-dots"]
 CONNECTION_KEYS = {"name", "match", "host", "port"}
 
@@ -35,10 +36,9 @@ def output_options(case: Path) -> list[tuple[str, str]]:
     return options
 
 
-@pytest.mark.skipif(not GOLDEN.is_dir(), reason="golden corpus not available")
 @pytest.mark.parametrize("name", CASES)
 def test_bulk_body_matches_fluent_bit(name: str) -> None:
-    case = GOLDEN / name
+    case = GOLDEN_DIR / name
     rows = [json.loads(line) for line in (case / "expected.jsonl").read_text().splitlines()]
     assert len({row["tag"] for row in rows}) == 1
     output = make_plugin("output", "opensearch", output_options(case))
