@@ -3,7 +3,9 @@ fresh virtualenv, and run the installed ``shipper`` on every config deploy/ ship
 
 Offline: the wheel is built without build isolation (the running environment's setuptools and
 wheel) and the virtualenv sees the running environment's site-packages for dependencies, so
-only shipper itself comes from the wheel; the test checks that it does.
+only shipper itself comes from the wheel; the test checks that it does.  The running environment
+is often itself a virtualenv, whose packages ``--system-site-packages`` would not reach (that
+flag means the base interpreter's), so a ``.pth`` file in the new venv names them instead.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -41,8 +44,13 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert len(wheels) == 1
     env_dir = work / "venv"
     # No pip inside the venv (ensurepip is most of a venv's creation time): the running pip installs into it.
-    created = run(sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", env_dir)
+    created = run(sys.executable, "-m", "venv", "--without-pip", env_dir)
     assert created.returncode == 0, created.stderr
+    inner = run(env_dir / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    assert inner.returncode == 0, inner.stderr
+    # Plain path lines: the running environment's .pth files (an editable shipper) are not processed.
+    outer = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (Path(inner.stdout.strip()) / "running-environment.pth").write_text("\n".join(outer) + "\n")
     installed = run(
         sys.executable, "-m", "pip", "--python", env_dir / "bin" / "python", "install", "--no-deps", "--no-index", wheels[0]
     )
