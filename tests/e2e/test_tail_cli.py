@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_dry_run_reads_the_samples_as_if_they_were_var_log_containers() -> None:
     result = shipper("dry-run", "-c", "config/fluent-bit.conf", "--log-dir", "config/samples", "--format", "jsonl",
-                     cwd=REPO)
+                     "--now", "2026-11-20T10:16:00Z", cwd=REPO)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     lines = sum(len(p.read_text().splitlines()) for p in (REPO / "config/samples").glob("*.log"))
@@ -23,6 +23,7 @@ def test_dry_run_reads_the_samples_as_if_they_were_var_log_containers() -> None:
     assert all(r["tag"].startswith("kube.var.log.containers.") for r in rows)
     assert {r["tag"].split(".")[4].split("_")[0] for r in rows} == {
         p.name.split("_")[0] for p in (REPO / "config/samples").glob("*.log")}
+    assert not any("refused" in r for r in rows)
     payloads = [json.loads(r["payload"]) for r in rows]
     assert all({"stream", "_p"} <= set(p) for p in payloads)
 
