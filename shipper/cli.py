@@ -54,6 +54,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--kube-meta-dir", type=Path,
         help="pod JSON files (<namespace>_<pod>.meta) for the kubernetes filter; overrides Kube_Meta_Preload_Cache_Dir",
     )
+    dry.add_argument("--journal-dir", type=Path, help="journal directory standing in for every systemd input's journal")
     dry.add_argument(
         "--now", type=parse_now, metavar="TIME",
         help="judge time windows (CloudWatch's 14 days) as of TIME, RFC 3339 such as 2026-11-20T10:16:00Z; default: the clock",
@@ -163,7 +164,8 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
         print(f"error: --log-dir {args.log_dir}: not a directory", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        pipeline = load(args, DryRun(log_dir=args.log_dir.resolve(), kube_meta_dir=args.kube_meta_dir, now_ns=args.now))
+        pipeline = load(args, DryRun(log_dir=args.log_dir.resolve(), kube_meta_dir=args.kube_meta_dir, now_ns=args.now,
+                                     journal_dir=args.journal_dir))
     except ConfigErrors as exc:
         return _report_errors(exc.errors)
     configure_logging("debug" if args.verbose else args.log_level or "warn")

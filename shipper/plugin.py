@@ -48,7 +48,8 @@ class Pipeline(Protocol):
 
 @dataclass
 class DryRun:
-    """Dry-run settings: ``log_dir`` stands in for the directory of every tail path.
+    """Dry-run settings: ``log_dir`` stands in for the directory of every tail path,
+    ``journal_dir`` for the journal of every systemd input.
 
     ``now_ns`` replaces the clock the outputs judge time windows by (CloudWatch
     refuses events older than 14 days), so old logs can be replayed as of
@@ -58,6 +59,7 @@ class DryRun:
     log_dir: Path | None = None
     kube_meta_dir: Path | None = None
     now_ns: int | None = None
+    journal_dir: Path | None = None
 
 
 @dataclass

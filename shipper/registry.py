@@ -28,7 +28,7 @@ PLUGIN_PACKAGES = ("shipper.inputs", "shipper.filters", "shipper.outputs")
 
 KNOWN_UNSUPPORTED: dict[str, frozenset[str]] = {
     "input": frozenset(
-        "systemd cpu mem disk netif proc thermal kmsg syslog tcp udp forward http mqtt serial exec "
+        "cpu mem disk netif proc thermal kmsg syslog tcp udp forward http mqtt serial exec "
         "exec_wasi fluentbit_metrics prometheus_scrape node_exporter_metrics windows_exporter_metrics "
         "winlog winevtlog docker docker_events health head collectd statsd opentelemetry random "
         "kubernetes_events nginx_metrics process_exporter_metrics elasticsearch splunk podman_metrics "

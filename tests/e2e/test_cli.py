@@ -123,10 +123,10 @@ def test_check_reports_every_error_with_file_and_line(tmp_path, write):
 
 
 def test_check_names_unsupported_plugins(tmp_path, write):
-    conf = write("c.conf", "[INPUT]\n    Name systemd\n[OUTPUT]\n    Name stdout\n    Match *\n")
+    conf = write("c.conf", "[INPUT]\n    Name cpu\n[OUTPUT]\n    Name stdout\n    Match *\n")
     result = shipper("check", "-c", str(conf))
     assert result.returncode == 2
-    assert "'systemd' exists in Fluent Bit but shipper does not support it" in result.stderr
+    assert "'cpu' exists in Fluent Bit but shipper does not support it" in result.stderr
 
 
 def test_check_accepts_a_valid_config_and_prints_the_pipeline(tmp_path, write):

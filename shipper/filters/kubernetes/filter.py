@@ -85,7 +85,7 @@ OPTIONS = (
     Option("buffer_size", "size", default="32k", help="largest API answer accepted (0 = unlimited)"),
     Option("dummy_meta", "bool", default="off", help="add {'dummy': <time>} instead of real metadata (testing)"),
     Option("cache_use_docker_id", "bool", default="off", help="re-fetch a pod when a new container id appears"),
-    Option("use_journal", "bool", default="off", help="journald mode (not supported)"),
+    Option("use_journal", "bool", default="off", help="journald mode: metadata from journal fields (not supported)"),
     Option("tls.verify", "bool", default="on", help="verify the server certificate"),
     Option("tls.verify_hostname", "bool", default="off", help="also check the certificate's host name"),
     Option("tls.vhost", help="TLS server name (SNI)"),
@@ -138,7 +138,7 @@ class KubernetesFilter(Filter):
         self.dummy = s["dummy_meta"]
         self.use_docker_id = s["cache_use_docker_id"]
         if s["use_journal"]:
-            raise ConfigError("kubernetes: Use_Journal is not supported (shipper has no systemd input)", s.where("use_journal"))
+            raise ConfigError("kubernetes: Use_Journal is not supported (metadata from the journal fields of docker's journald log driver)", s.where("use_journal"))
         self.tags = TagParser(s["kube_tag_prefix"], self._tag_regex())
         self.merger = Merger(s["merge_log_key"], s["keep_log"], s["merge_log_trim"]) if s["merge_log"] else None
         self.merge_parser = self._named_parser("merge_parser") if s["merge_parser"] else None

@@ -16,7 +16,8 @@ from typing import Any
 
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event, now_ns
-from shipper.inputs.tail.offsets import AckWindow, still_there
+from shipper.inputs.acks import AckWindow
+from shipper.inputs.tail.offsets import still_there
 from shipper.inputs.tail.paths import PathSet
 from shipper.inputs.tail.positions import Positions
 from shipper.inputs.tail.reader import TailFile

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections import deque
 from dataclasses import dataclass
 
 #: how many bytes before the offset the digest covers.
@@ -98,37 +97,3 @@ class OffsetsDB:
 
     def close(self) -> None:
         self.conn.close()
-
-
-class AckWindow:
-    """Chunks of one file in flight, so offsets commit in order though acks may not.
-
-    Each entry is ``[offset, acknowledged]``; the committed offset moves to
-    the offset of the last acknowledged entry with none unacknowledged
-    before it.
-    """
-
-    __slots__ = ("committed", "inflight")
-
-    def __init__(self, committed: int) -> None:
-        self.committed = committed
-        self.inflight: deque[list] = deque()
-
-    def add(self, offset: int, acknowledged: bool = False) -> list:
-        entry = [offset, acknowledged]
-        self.inflight.append(entry)
-        return entry
-
-    def advance(self) -> bool:
-        """Move ``committed`` over acknowledged entries at the front; True when it moved."""
-        moved = False
-        inflight = self.inflight
-        while inflight and inflight[0][1]:
-            self.committed = inflight.popleft()[0]
-            moved = True
-        return moved
-
-    def reset(self, offset: int) -> None:
-        """Forget what is in flight (the file was truncated): commit from ``offset`` on."""
-        self.inflight.clear()
-        self.committed = offset

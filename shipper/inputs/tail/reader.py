@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from shipper.inputs.tail.offsets import AckWindow
+from shipper.inputs.acks import AckWindow
 from shipper.multiline import DecoderChain
 
 READ_SIZE = 1024 * 1024

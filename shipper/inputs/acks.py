@@ -1,0 +1,49 @@
+"""Commit progress in order though acknowledgements may come out of order.
+
+An input that reads a stream (a file, the journal) hands out chunks and may
+only commit the position after a chunk once that chunk and every chunk
+before it have been delivered.  :class:`AckWindow` keeps the chunks in flight
+in reading order and moves the committed position over the acknowledged ones
+at the front.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Generic, TypeVar
+
+P = TypeVar("P")
+
+
+class AckWindow(Generic[P]):
+    """Chunks of one stream in flight, so positions commit in order though acks may not.
+
+    Each entry is ``[position, acknowledged]``; the committed position moves to
+    the position of the last acknowledged entry with none unacknowledged
+    before it.  A position is a byte offset for tail, a journal cursor for systemd.
+    """
+
+    __slots__ = ("committed", "inflight")
+
+    def __init__(self, committed: P) -> None:
+        self.committed = committed
+        self.inflight: deque[list] = deque()
+
+    def add(self, position: P, acknowledged: bool = False) -> list:
+        entry = [position, acknowledged]
+        self.inflight.append(entry)
+        return entry
+
+    def advance(self) -> bool:
+        """Move ``committed`` over acknowledged entries at the front; True when it moved."""
+        moved = False
+        inflight = self.inflight
+        while inflight and inflight[0][1]:
+            self.committed = inflight.popleft()[0]
+            moved = True
+        return moved
+
+    def reset(self, position: P) -> None:
+        """Forget what is in flight (the stream restarted): commit from ``position`` on."""
+        self.inflight.clear()
+        self.committed = position
