@@ -25,8 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from cysystemd.reader import JournalEntry, JournalOpenMode, JournalReader, Rule  # type: ignore[import-not-found]  # compiled, no stubs
-
 T = TypeVar("T")
 
 #: what sd_journal_add_match accepts: FIELD=value, FIELD of A-Z, 0-9 and _, not starting with __.
@@ -105,9 +103,9 @@ class Journal:
         self.filter_and = filter_and
         self.shape = shape
         self.fd = -1
-        self._reader: JournalReader | None = None
+        self._reader: Any = None  # cysystemd's JournalReader
         #: the entry found while resuming from a cursor that no longer exists; read first.
-        self._held: JournalEntry | None = None
+        self._held: Any = None  # a cysystemd JournalEntry
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
 
     async def _call(self, func: Callable[..., T], *args: Any) -> T:
@@ -117,6 +115,9 @@ class Journal:
     # -- on the journal's thread ---------------------------------------------------
     def _open(self, cursor: str | None, start: Start) -> bool:
         """Open, add the matches and seek; True when ``cursor`` was found."""
+        # imported here: listing or checking plugins need not load libsystemd
+        from cysystemd.reader import JournalOpenMode, JournalReader, Rule  # type: ignore[import-not-found]
+
         reader = JournalReader()
         if self.path is None:
             reader.open(JournalOpenMode.LOCAL_ONLY)
@@ -138,7 +139,7 @@ class Journal:
             reader.seek_head()
         return False
 
-    def _resume(self, reader: JournalReader, cursor: str) -> bool:
+    def _resume(self, reader: Any, cursor: str) -> bool:
         try:
             reader.seek_cursor(cursor.encode())
         except (SystemError, ValueError):
@@ -202,7 +203,7 @@ class Journal:
         self._reader = self._held = None
 
 
-def _cursor(entry: JournalEntry) -> str:
+def _cursor(entry: Any) -> str:
     cursor = entry.cursor
     return cursor.decode() if isinstance(cursor, bytes) else str(cursor)
 
