@@ -10,9 +10,10 @@ in :meth:`Plugin.start` and ends in :meth:`Plugin.stop`.
   :meth:`Input.emit`; the pipeline calls :meth:`Input.acknowledge` with the
   chunk's token once every matching output is done with it.
 - :class:`Filter` transforms a whole chunk at a time in :meth:`Filter.process`.
-- :class:`Output` delivers a chunk in :meth:`Output.flush`, raising
-  :class:`~shipper.errors.RetryableError` or :class:`~shipper.errors.PermanentError`;
-  :meth:`Output.dry_run` says what it would send instead.
+- :class:`Output` delivers a chunk in :meth:`Output.flush`, which returns a
+  :class:`~shipper.outputs.result.FlushResult` (what to retry, what was
+  dropped for good and why); :meth:`Output.dry_run` says what it would send
+  instead.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from shipper.engine.retry import parse_retry_limit
 from shipper.events import Event
 from shipper.metrics import Metrics
 from shipper.options import Option, Settings
+from shipper.outputs.result import FlushResult
 
 
 class Pipeline(Protocol):
@@ -250,8 +252,14 @@ class Output(Plugin):
         #: retries per batch, None for unlimited; validated here so ``check`` reports a bad value.
         self.retry_limit = parse_retry_limit(str(settings["retry_limit"]), settings.where("retry_limit"))
 
-    async def flush(self, tag: str, events: list[Event]) -> None:
-        """Deliver ``events``; raise RetryableError or PermanentError on failure."""
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
+        """Deliver ``events`` and say what became of each (:class:`~shipper.outputs.result.FlushResult`).
+
+        Raising :class:`~shipper.errors.RetryableError` (retry them all) or
+        :class:`~shipper.errors.PermanentError` (drop them all) also works; any
+        other exception makes the engine look for the records the output cannot
+        encode (with :meth:`dry_run`), drop those and flush the rest.
+        """
         raise NotImplementedError
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:

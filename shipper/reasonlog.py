@@ -28,8 +28,18 @@ class ReasonLog:
         self._last: dict[tuple[str, ...], float] = {}
         self._suppressed: dict[tuple[str, ...], int] = {}
 
-    def report(self, reason: tuple[str, ...], count: int, message: str, level: int | None = None) -> None:
-        """Log ``message`` unless ``reason`` was reported within the interval; count it either way."""
+    def report(
+        self,
+        reason: tuple[str, ...],
+        count: int,
+        message: str,
+        level: int | None = None,
+        exc_info: BaseException | None = None,
+    ) -> None:
+        """Log ``message`` unless ``reason`` was reported within the interval; count it either way.
+
+        ``exc_info`` adds a traceback to the reports that are logged (an unexpected error).
+        """
         now = time.monotonic()
         if len(self._last) >= _REASON_MEMORY and reason not in self._last:
             self._last.clear()
@@ -41,4 +51,4 @@ class ReasonLog:
         self._last[reason] = now
         earlier = self._suppressed.pop(reason, 0)
         more = f" (and {earlier} more since the last report)" if earlier else ""
-        self._log.log(self._level if level is None else level, "%s%s", message, more)
+        self._log.log(self._level if level is None else level, "%s%s", message, more, exc_info=exc_info)

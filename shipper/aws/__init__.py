@@ -33,10 +33,6 @@ API
 ``install(client)`` / ``await call_with_body(client, op, body, placeholder, headers)`` (:mod:`shipper.aws.rawbody`)
     Send a JSON body encoded by us (orjson, per batch) through botocore's signing and error
     parsing, skipping its per-field validation and serialisation.
-
-``FlushOutcome`` (:mod:`shipper.aws.outcome`)
-    Collects failed requests of one flush (``failed(exc, what, events)``) and ``settle(total,
-    on_dropped)`` raises ``RetryableError(events=<only those to retry>)`` or ``PermanentError``.
 """
 
 from shipper.aws.errors import classify, describe, error_code, is_retryable

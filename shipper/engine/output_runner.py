@@ -24,7 +24,9 @@ from shipper.engine.dryrun import DryRunPrinter
 from shipper.engine.retry import backoff_delay
 from shipper.errors import PermanentError, RetryableError
 from shipper.events import Event
+from shipper.outputs.result import REJECTED, UNENCODABLE, FlushResult, reason_category
 from shipper.plugin import Output
+from shipper.reasonlog import ReasonLog
 from shipper.storage import ChunkStore, CorruptChunk, StoredChunk
 
 log = logging.getLogger("shipper.engine")
@@ -76,6 +78,7 @@ class OutputRunner:
         self._abort = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._metrics = output.context.metrics
+        self._reasons = ReasonLog(log)
 
     # -- intake -------------------------------------------------------------
     def _batch(self, tag: str) -> Batch:
@@ -200,53 +203,121 @@ class OutputRunner:
         if not events:
             return True
         if self.printer is not None:
-            self.printer.write(self.name, batch.tag, self.output.dry_run(batch.tag, events))
-            self._count("fluentbit_output_proc_records_total", len(events))
+            self._dry_run(batch.tag, events)
             return True
         attempt = 0
         while True:
             started = time.monotonic()
-            try:
-                await self.output.flush(batch.tag, events)
-            except RetryableError as exc:
-                if exc.events is not None:
-                    self._count("fluentbit_output_proc_records_total", len(events) - len(exc.events))
-                    events = exc.events
-                    if not events:
-                        return True
-                reason = str(exc)
-            except PermanentError as exc:
-                self._count("fluentbit_output_errors_total")
-                self._count("fluentbit_output_dropped_records_total", len(events))
-                log.error("%s: %d records rejected for good, not retried: %s", self.name, len(events), exc)
-                return True
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a bug in an output must not lose the batch
-                log.exception("%s: unexpected error while flushing %d records; will retry", self.name, len(events))
-                reason = f"{type(exc).__name__}: {exc}"
-            else:
-                self._count("fluentbit_output_proc_records_total", len(events))
+            result = await self._flush(batch.tag, events)
+            self._settle(events, result)
+            if not result.retry:
                 self._count("fluentbit_output_proc_bytes_total", batch.nbytes)
                 self._metrics.inc("shipper_output_flush_seconds_total", time.monotonic() - started, name=self.name)
                 self._observe_latency(batch)
                 return True
-            self._count("fluentbit_output_errors_total")
+            events = result.retry
             attempt += 1
             if self.retry_limit is not None and attempt > self.retry_limit:
                 self._count("fluentbit_output_retries_failed_total")
                 self._count("fluentbit_output_dropped_records_total", len(events))
+                self._metrics.inc("shipper_output_dropped_records_total", len(events), name=self.name, reason="retry_limit")
                 log.error(
                     "%s: giving up on %d records after %d retries (Retry_Limit %s): %s; "
                     "set Retry_Limit no_limits to keep retrying",
-                    self.name, len(events), attempt - 1, self.retry_limit, reason,
+                    self.name, len(events), attempt - 1, self.retry_limit, result.retry_reason,
                 )
                 return True
             self._count("fluentbit_output_retries_total")
             delay = backoff_delay(attempt, self.base, self.cap, self.rng)
-            log.warning("%s: flush of %d records failed (%s); retry %d in %.1fs", self.name, len(events), reason, attempt, delay)
+            log.warning(
+                "%s: flush of %d records failed (%s); retry %d in %.1fs",
+                self.name, len(events), result.retry_reason, attempt, delay,
+            )
             if await self._aborted_within(delay):
                 return False
+
+    def _dry_run(self, tag: str, events: list[Event]) -> None:
+        """Print what the output would send; records it cannot encode are counted and reported."""
+        assert self.printer is not None
+        try:
+            rendered = self.output.dry_run(tag, events)
+        except Exception as exc:  # noqa: BLE001 - the same isolation as a real flush
+            poison = set(self._unencodable(tag, events, 0))
+            if not poison:
+                raise
+            result = FlushResult()
+            result.add_dropped(f"{UNENCODABLE}: {type(exc).__name__}: {exc}", len(poison))
+            self._count_dropped(result)
+            events = [event for index, event in enumerate(events) if index not in poison]
+            rendered = self.output.dry_run(tag, events)
+        self.printer.write(self.name, tag, rendered)
+        self._count("fluentbit_output_proc_records_total", len(events))
+
+    async def _flush(self, tag: str, events: list[Event]) -> FlushResult:
+        """Call the output; the errors simple outputs raise become a result too."""
+        try:
+            return await self.output.flush(tag, events)
+        except RetryableError as exc:
+            return FlushResult(events if exc.events is None else exc.events, str(exc))
+        except PermanentError as exc:
+            result = FlushResult()
+            result.add_dropped(f"{REJECTED}: {exc}", len(events))
+            return result
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug, or a record the output cannot encode: never retried forever
+            return await self._isolate(tag, events, exc)
+
+    async def _isolate(self, tag: str, events: list[Event], error: Exception) -> FlushResult:
+        """Find the records that make the output fail, drop them alone, and flush the rest at once.
+
+        The output's :meth:`~shipper.plugin.Output.dry_run` encodes without
+        sending, so bisecting with it finds every record that cannot be encoded
+        in O(k log n) encodings.  When no record is to blame the failure is
+        not the data's, and the whole batch is retried like a retryable error.
+        """
+        reason = f"{type(error).__name__}: {error}"
+        poison = set(self._unencodable(tag, events, 0))
+        if not poison:
+            self._reasons.report(
+                ("unexpected", reason), len(events),
+                f"{self.name}: unexpected error while flushing: {reason}; will retry",
+                exc_info=error,
+            )
+            return FlushResult(events, f"unexpected {reason}")
+        result = FlushResult()
+        result.add_dropped(f"{UNENCODABLE}: {reason}", len(poison))
+        rest = [event for index, event in enumerate(events) if index not in poison]
+        if rest:
+            result.merge(await self._flush(tag, rest))
+        return result
+
+    def _unencodable(self, tag: str, events: list[Event], offset: int) -> list[int]:
+        """Positions (plus ``offset``) of the events whose encoding raises."""
+        try:
+            self.output.dry_run(tag, events)
+        except Exception:  # noqa: BLE001 - any failure to encode marks the culprit
+            if len(events) == 1:
+                return [offset]
+            half = len(events) // 2
+            return self._unencodable(tag, events[:half], offset) + self._unencodable(tag, events[half:], offset + half)
+        return []
+
+    def _settle(self, events: list[Event], result: FlushResult) -> None:
+        """Count what one flush delivered and dropped; report each drop reason (rate-limited)."""
+        dropped = result.dropped_count
+        delivered = len(events) - len(result.retry) - dropped
+        if delivered:
+            self._count("fluentbit_output_proc_records_total", delivered)
+        if result.retry or (dropped and not delivered):
+            self._count("fluentbit_output_errors_total")
+        self._count_dropped(result)
+
+    def _count_dropped(self, result: FlushResult) -> None:
+        for reason, count in result.dropped.items():
+            self._count("fluentbit_output_dropped_records_total", count)
+            self._metrics.inc("shipper_output_dropped_records_total", count, name=self.name, reason=reason_category(reason))
+            self._reasons.report((reason,), count, f"{self.name}: {count} records dropped for good, not retried: {reason}")
 
     async def _aborted_within(self, delay: float) -> bool:
         """Sleep ``delay`` seconds unless shutdown abandons the batch first.

@@ -61,6 +61,7 @@ HELP = {
     "fluentbit_filter_drop_records_total": "Number of records dropped by the filter.",
     "shipper_output_delivery_latency_seconds": "Seconds from a record being read to its acknowledgement, per output.",
     "shipper_output_flush_seconds_total": "Seconds spent in successful flushes, per output.",
+    "shipper_output_dropped_records_total": "Records an output dropped for good, by reason.",
     "shipper_input_buffered_bytes": "Source bytes read by the input and not yet acknowledged.",
     "shipper_output_buffered_records": "Records queued for the output and not yet delivered.",
     "shipper_output_buffered_bytes": "Bytes queued for the output and not yet delivered.",

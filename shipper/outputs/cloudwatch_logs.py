@@ -27,13 +27,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from shipper.accessor import Template, compile_template
-from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, error_code
-from shipper.aws.outcome import FlushOutcome
+from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, classify, error_code
 from shipper.aws.rawbody import call_with_body, install
 from shipper.errors import ConfigError, PermanentError
 from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.cloudwatch_batching import REFUSALS, Batch, Plan, encode_messages, plan
+from shipper.outputs.result import REJECTED as RESULT_REJECTED, FlushResult
 from shipper.reasonlog import ReasonLog
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
@@ -50,7 +50,6 @@ MAX_REMEMBERED = 20_000
 _GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _PLACEHOLDER = {"logEvents": [{"timestamp": 0, "message": "-"}]}
 
-DROPPED = "fluentbit_output_dropped_records_total"
 SKIPPED = "shipper_cloudwatch_skipped_events_total"
 TRUNCATED = "shipper_cloudwatch_truncated_events_total"
 REJECTED = "shipper_cloudwatch_rejected_events_total"
@@ -202,11 +201,11 @@ class CloudWatchLogs(Output):
         return DryRunBatch(items, requests, REFUSALS)
 
     # -- delivery --------------------------------------------------------------
-    async def flush(self, tag: str, events: list[Event]) -> None:
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         plans = self._plans(tag, events)
+        result = FlushResult()
         for dest, (_, planned) in plans.items():
-            self._account(dest, planned)
-        outcome = FlushOutcome()
+            self._account(dest, planned, result)
         ready = []
         for dest, (routed, planned) in plans.items():
             if not planned.batches:
@@ -214,42 +213,38 @@ class CloudWatchLogs(Output):
             try:  # one at a time, in record order: new streams and groups are created as Fluent Bit does
                 await self._ensure_stream(dest)
             except Exception as exc:
-                outcome.failed(exc, f"CreateLogStream {dest[0]}/{dest[1]}", _events_of(routed, planned.batches))
+                result.add_error(classify(exc, f"CreateLogStream {dest[0]}/{dest[1]}"), _events_of(routed, planned.batches))
                 continue
             ready.append(self._send(dest, routed, planned))
         for part in await asyncio.gather(*ready):
-            outcome.merge(part)
-        outcome.settle(len(events), self._dropped)
+            result.merge(part)
+        return result
 
-    def _dropped(self, count: int, reason: str) -> None:
-        self.count(DROPPED, count)
-        self._reasons.report(("permanent",), count, f"{count} events rejected for good: {reason}")
-
-    def _account(self, dest: Destination, planned: Plan) -> None:
-        """Count (and report, rate-limited) what the batching left out or changed."""
-        where = f"{dest[0]}/{dest[1]}"
+    def _account(self, dest: Destination, planned: Plan, result: FlushResult) -> None:
+        """Drop (counted by the engine, per reason) what the batching left out; count what it truncated."""
         for reason, amount in Counter(reason for _, reason in planned.refused).items():
             self.count(SKIPPED, amount, reason=reason)
             if reason != "empty":  # empty messages are skipped, as Fluent Bit does, not lost
-                self.count(DROPPED, amount)
-            self._reasons.report((reason,), amount, f"{where}: {amount} events not sent: {REFUSALS[reason]}")
+                result.add_dropped(f"{reason}: {REFUSALS[reason]}", amount)
         if planned.truncated:
+            where = f"{dest[0]}/{dest[1]}"
             self.count(TRUNCATED, planned.truncated)
             self._reasons.report(("truncated",), planned.truncated, f"{where}: {planned.truncated} events over 256 KiB truncated")
 
-    async def _send(self, dest: Destination, routed: list[Event], planned: Plan) -> FlushOutcome:
-        outcome = FlushOutcome()
+    async def _send(self, dest: Destination, routed: list[Event], planned: Plan) -> FlushResult:
+        result = FlushResult()
         assert self._parallel is not None, "flush before start"
         async with self._parallel:
             for position, batch in enumerate(planned.batches):
                 try:
-                    await self._put(dest, batch.body(*dest), len(batch.indexes))
+                    await self._put(dest, batch.body(*dest), len(batch.indexes), result)
                 except Exception as exc:  # classified: the rest of this stream's events share the fate
-                    outcome.failed(exc, f"PutLogEvents {dest[0]}/{dest[1]}", _events_of(routed, planned.batches[position:]))
+                    what = f"PutLogEvents {dest[0]}/{dest[1]}"
+                    result.add_error(classify(exc, what), _events_of(routed, planned.batches[position:]))
                     break
-        return outcome
+        return result
 
-    async def _put(self, dest: Destination, body: bytes, count: int) -> None:
+    async def _put(self, dest: Destination, body: bytes, count: int, result: FlushResult) -> None:
         """PutLogEvents; a stream deleted behind our back is re-created and the call retried once."""
         client = self._client()
         placeholder = {"logGroupName": dest[0], "logStreamName": dest[1], **_PLACEHOLDER}
@@ -263,9 +258,9 @@ class CloudWatchLogs(Output):
             await self._ensure_stream(dest)
             response = await call_with_body(client, "put_log_events", body, placeholder, self.headers)
         self.count(REQUESTS)
-        self._count_rejected(dest, response.get("rejectedLogEventsInfo"), count)
+        self._count_rejected(response.get("rejectedLogEventsInfo"), count, result)
 
-    def _count_rejected(self, dest: Destination, info: dict[str, int] | None, count: int) -> None:
+    def _count_rejected(self, info: dict[str, int] | None, count: int, result: FlushResult) -> None:
         """``rejectedLogEventsInfo``: index ranges the service refused inside an accepted request."""
         if not info:
             return
@@ -273,8 +268,7 @@ class CloudWatchLogs(Output):
         new = count - info["tooNewLogEventStartIndex"] if "tooNewLogEventStartIndex" in info else 0
         rejected = min(count, old + new)
         self.count(REJECTED, rejected)
-        self.count(DROPPED, rejected)
-        self._reasons.report(("rejected", dest[0]), rejected, f"{dest[0]}/{dest[1]}: CloudWatch rejected {rejected} events: {info}")
+        result.add_dropped(f"{RESULT_REJECTED}: CloudWatch refused events by time (rejectedLogEventsInfo)", rejected)
 
     # -- groups and streams ----------------------------------------------------
     def _client(self) -> Any:

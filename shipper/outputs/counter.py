@@ -6,6 +6,7 @@ import sys
 import time
 
 from shipper.events import Event
+from shipper.outputs.result import FlushResult
 from shipper.plugin import DryRunBatch, Output, Rendered
 from shipper.registry import register
 
@@ -23,9 +24,10 @@ class CounterOutput(Output):
         self.total += count
         return f"{time.time():f},{count} (total = {self.total})"
 
-    async def flush(self, tag: str, events: list[Event]) -> None:
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         sys.stdout.write(self._line(len(events)) + "\n")
         sys.stdout.flush()
+        return FlushResult.ok()
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
         if not events:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import aiofiles
 
-from shipper.errors import RetryableError
 from shipper.events import Event
 from shipper.jsonfmt import dumps_str
 from shipper.options import Option
+from shipper.outputs.result import FlushResult
 from shipper.outputs.formats import DATE_FORMATS, json_line, out_file_line, seconds_dot_nanos
 from shipper.plugin import DryRunBatch, Output, Rendered
 from shipper.registry import register
@@ -74,7 +74,7 @@ class FileOutput(Output):
         values = {"time": seconds_dot_nanos(ts), **{k: _plain(v) for k, v in record.items()}}
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), self.settings["template"])
 
-    async def flush(self, tag: str, events: list[Event]) -> None:
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         path = self.path_for(tag)
         text = "".join(self.line(tag, e) + "\n" for e in events)
         try:
@@ -83,7 +83,8 @@ class FileOutput(Output):
             async with aiofiles.open(path, "a", encoding="utf-8", errors="surrogateescape") as fh:
                 await fh.write(text)
         except OSError as exc:
-            raise RetryableError(f"cannot write {path}: {exc.strerror or exc}") from exc
+            return FlushResult(events, f"cannot write {path}: {exc.strerror or exc}")
+        return FlushResult.ok()
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
         destination = {"path": os.path.abspath(self.path_for(tag))}

@@ -12,18 +12,16 @@ from collections import Counter
 from typing import Any
 
 from shipper import jsonfmt
-from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings
-from shipper.aws.outcome import FlushOutcome
+from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, classify
 from shipper.aws.rawbody import call_with_body, install
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.firehose_records import REFUSALS, Plan, TimeFormatter, compressor, encode_records, plan
-from shipper.reasonlog import ReasonLog
+from shipper.outputs.result import FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
 
-DROPPED = "fluentbit_output_dropped_records_total"
 SKIPPED = "shipper_firehose_skipped_records_total"
 FAILED = "shipper_firehose_failed_records_total"
 REQUESTS = "shipper_firehose_requests_total"
@@ -61,7 +59,6 @@ class KinesisFirehose(Output):
         workers = max(1, int(settings.get("workers", 1)))
         self.aws = AwsSettings.from_settings(settings, max_connections=workers + 1)
         self.client: AwsClient | None = None
-        self._reasons = ReasonLog(self.log)
 
     async def start(self) -> None:
         self.client = AwsClient("firehose", self.aws)
@@ -98,30 +95,26 @@ class KinesisFirehose(Output):
             items.append(Rendered(destination, payload, events[index][0], refused=reason))
         return DryRunBatch(items, len(planned.batches), REFUSALS)
 
-    async def flush(self, tag: str, events: list[Event]) -> None:
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         planned = self._plan(events)
-        self._account(planned)
-        outcome = FlushOutcome()
+        result = FlushResult()
+        self._account(planned, result)
         for position, batch in enumerate(planned.batches):
             try:
                 response = await self._put(batch.body(self.delivery_stream))
             except Exception as exc:  # classified: the rest of the chunk shares the fate
                 rest = [events[i] for later in planned.batches[position:] for i in later.indexes]
-                outcome.failed(exc, f"PutRecordBatch {self.delivery_stream}", rest)
+                result.add_error(classify(exc, f"PutRecordBatch {self.delivery_stream}"), rest)
                 break
             failed = _failed_positions(response)
             if failed:
                 self.count(FAILED, len(failed))
-                outcome.retry.extend(events[batch.indexes[p]] for p in failed)
-                outcome.errors.append(
+                result.add_retry(
+                    [events[batch.indexes[p]] for p in failed],
                     f"PutRecordBatch {self.delivery_stream}: {len(failed)} of {len(batch.indexes)} records failed "
-                    f"({_first_error(response)})"
+                    f"({_first_error(response)})",
                 )
-        outcome.settle(len(events), self._dropped)
-
-    def _dropped(self, count: int, reason: str) -> None:
-        self.count(DROPPED, count)
-        self._reasons.report(("permanent",), count, f"{count} records rejected for good: {reason}")
+        return result
 
     async def _put(self, body: bytes) -> dict[str, Any]:
         assert self.client is not None, "flush before start"
@@ -130,11 +123,10 @@ class KinesisFirehose(Output):
         self.count(REQUESTS)
         return response
 
-    def _account(self, planned: Plan) -> None:
+    def _account(self, planned: Plan, result: FlushResult) -> None:
         for reason, amount in Counter(reason for _, reason in planned.refused).items():
             self.count(SKIPPED, amount, reason=reason)
-            self.count(DROPPED, amount)
-            self._reasons.report((reason,), amount, f"{self.delivery_stream}: {amount} records not sent: {REFUSALS[reason]}")
+            result.add_dropped(f"{reason}: {REFUSALS[reason]}", amount)
 
 
 def _failed_positions(response: dict[str, Any]) -> list[int]:

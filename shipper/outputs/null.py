@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shipper.events import Event
+from shipper.outputs.result import FlushResult
 from shipper.plugin import DryRunBatch, Output
 from shipper.registry import register
 
@@ -12,8 +13,8 @@ class NullOutput(Output):
     name = "null"
     summary = "discard records"
 
-    async def flush(self, tag: str, events: list[Event]) -> None:
-        return None
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
+        return FlushResult.ok()
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
         return DryRunBatch([], 0)

@@ -18,13 +18,14 @@ import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shipper.aws import AwsSettings
-from shipper.errors import ConfigError, RetryableError
+from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings, parse_size
 from shipper.outputs.opensearch_bulk import WRITE_OPERATIONS, BulkEncoder, BulkItem, body_of, split_requests
 from shipper.outputs.opensearch_http import BulkTransport, SigV4Signer, TlsSettings
 from shipper.outputs.opensearch_index import IndexNamer
 from shipper.outputs.opensearch_response import BadResponse, is_retryable_status, parse_bulk_response
+from shipper.outputs.result import FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.reasonlog import ReasonLog
 from shipper.registry import register
@@ -40,7 +41,6 @@ REFUSALS = {"too_large": "larger than OpenSearch's default http.max_content_leng
 _RETRY_REQUEST_STATUSES = frozenset({401, 403, 408})
 _TRACE_LIMIT = 4000
 
-DROPPED = "fluentbit_output_dropped_records_total"
 ITEM_ERRORS = "shipper_opensearch_item_errors_total"
 #: documents that already existed (409): delivered by an earlier attempt.
 CONFLICTS = "shipper_opensearch_conflicts_total"
@@ -210,31 +210,24 @@ class OpenSearchOutput(Output):
             await self.transport.close()
 
     # -- delivery --------------------------------------------------------------
-    async def flush(self, tag: str, events: list[Event]) -> None:
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         items = self.encoder.encode(tag, events)
         self._report_missing_ids()
-        retry: list[Event] = []
-        reasons: list[str] = []
+        result = FlushResult()
         batches = list(split_requests(items, self.max_request_size))
         for position, batch in enumerate(batches):
-            kept = len(retry)
             try:
-                reason = await self._send(batch, retry)
+                result.merge(await self._send(batch))
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError, BotoCoreError, ClientError) as exc:
                 # Unreachable, or no credentials to sign with: retry this whole batch (once, even if
-                # a 413 split had already queued part of it) and every batch not sent yet.
-                del retry[kept:]
-                for rest in batches[position:]:
-                    retry.extend(item.event for item in rest)
-                reasons.append(f"{type(exc).__name__}: {exc}")
+                # a 413 split had already sent part of it) and every batch not sent yet.
+                rest = [item.event for later in batches[position:] for item in later]
+                result.add_retry(rest, f"{type(exc).__name__}: {exc}")
                 break
-            if reason:
-                reasons.append(reason)
-        if retry:
-            raise RetryableError(f"{len(retry)} of {len(events)} records to retry: {'; '.join(reasons)}", events=retry)
+        return result
 
-    async def _send(self, batch: list[BulkItem], retry: list[Event]) -> str:
-        """Send one request; append what must be retried; return a reason when something was."""
+    async def _send(self, batch: list[BulkItem]) -> FlushResult:
+        """Send one request and judge its answer."""
         assert self.transport is not None, "flush before start"
         body = body_of(batch)
         if self.settings["trace_output"]:
@@ -242,58 +235,58 @@ class OpenSearchOutput(Output):
             sys.stdout.flush()
         status, payload = await self.transport.post(body)
         if status in (200, 201):
-            return self._judge_items(batch, payload, retry)
+            return self._judge_items(batch, payload)
         self._trace_error(status, payload, body)
         if status == 413:
-            return await self._too_large(batch, retry)
+            return await self._too_large(batch)
+        result = FlushResult()
         if is_retryable_status(status) or status in _RETRY_REQUEST_STATUSES:
-            retry.extend(item.event for item in batch)
-            return f"HTTP {status}: {payload[:200].decode(errors='replace')}"
-        self._reject(batch, (f"HTTP {status}",), f"request rejected with HTTP {status}: {payload[:500]!r}")
-        return ""
+            result.add_retry([item.event for item in batch], f"HTTP {status}: {payload[:200].decode(errors='replace')}")
+        else:
+            self._reject(batch, f"HTTP {status}: request rejected: {payload[:500]!r}", result)
+        return result
 
-    def _judge_items(self, batch: list[BulkItem], payload: bytes, retry: list[Event]) -> str:
+    def _judge_items(self, batch: list[BulkItem], payload: bytes) -> FlushResult:
+        result = FlushResult()
         try:
             outcome = parse_bulk_response(payload, len(batch))
         except BadResponse as exc:
-            retry.extend(item.event for item in batch)
-            return f"unreadable bulk response ({exc})"
+            result.add_retry([item.event for item in batch], f"unreadable bulk response ({exc})")
+            return result
         if outcome.rejected:
             self._trace_error(200, payload, body_of(batch))
             self.count(ITEM_ERRORS, len(outcome.rejected), kind="rejected")
-            self.count(DROPPED, len(outcome.rejected))
             for (index, error_type), count in outcome.reasons.items():
+                result.add_dropped(f"{error_type}: documents rejected by index {index!r}", count)
                 self.reasons.report(
                     (index, error_type), count,
-                    f"{count} documents rejected by index {index!r} and dropped: {error_type} "
-                    f"(for example: {outcome.examples[(index, error_type)]})",
+                    f"index {index!r} rejects documents with {error_type}, for example: "
+                    f"{outcome.examples[(index, error_type)]}",
                 )
         if outcome.conflicts:
             self.count(CONFLICTS, outcome.conflicts)
         if outcome.retry:
             self.count(ITEM_ERRORS, len(outcome.retry), kind="retried")
-            retry.extend(batch[i].event for i in outcome.retry)
             statuses = ", ".join(f"{n}x{status}" for status, n in sorted(outcome.retry_statuses.items()))
-            return f"{len(outcome.retry)} items refused for now ({statuses})"
-        return ""
+            result.add_retry([batch[i].event for i in outcome.retry], f"{len(outcome.retry)} items refused for now ({statuses})")
+        return result
 
-    async def _too_large(self, batch: list[BulkItem], retry: list[Event]) -> str:
+    async def _too_large(self, batch: list[BulkItem]) -> FlushResult:
         """413: the server's limit is below ours; halve the request, or drop a lone oversized document."""
         if len(batch) == 1:
             item = batch[0]
+            result = FlushResult()
             self._reject(
-                batch, ("413", item.index),
-                f"a document of {item.size} bytes for index {item.index!r} exceeds the server's request size limit",
+                batch, f"too_large: a document of {item.size} bytes for index {item.index!r} "
+                "exceeds the server's request size limit", result,
             )
-            return ""
+            return result
         half = len(batch) // 2
-        reasons = [await self._send(batch[:half], retry), await self._send(batch[half:], retry)]
-        return "; ".join(r for r in reasons if r)
+        return (await self._send(batch[:half])).merge(await self._send(batch[half:]))
 
-    def _reject(self, batch: list[BulkItem], reason: tuple[str, ...], message: str) -> None:
+    def _reject(self, batch: list[BulkItem], reason: str, result: FlushResult) -> None:
         self.count(ITEM_ERRORS, len(batch), kind="rejected")
-        self.count(DROPPED, len(batch))
-        self.reasons.report(reason, len(batch), f"{len(batch)} documents dropped: {message}")
+        result.add_dropped(reason, len(batch))
 
     def _trace_error(self, status: int, payload: bytes, body: bytes) -> None:
         if self.settings["trace_error"]:

@@ -7,6 +7,7 @@ import sys
 from shipper.events import Event
 from shipper.jsonfmt import dumps_str
 from shipper.options import Option
+from shipper.outputs.result import FlushResult
 from shipper.outputs.formats import DATE_FORMATS, date_value, json_line, msgpack_display, seconds_dot_nanos
 from shipper.plugin import DryRunBatch, Output, Rendered
 from shipper.registry import register
@@ -44,9 +45,10 @@ class StdoutOutput(Output):
             for i, (ts, record) in enumerate(events)
         )
 
-    async def flush(self, tag: str, events: list[Event]) -> None:
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         sys.stdout.write(self.render(tag, events))
         sys.stdout.flush()
+        return FlushResult.ok()
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
         items = [Rendered({}, self.render(tag, [e]).rstrip("\n"), e[0]) for e in events]

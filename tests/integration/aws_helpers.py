@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from aiobotocore.session import AioSession
 
-from shipper.errors import RetryableError
 from shipper.plugin import Output
 from tests.factory import make_context, make_plugin
 from tests.servers.moto import MotoServer, RecordingProxy
@@ -58,14 +57,12 @@ async def aws_client(moto: MotoServer, service: str) -> AsyncIterator[Any]:
 async def flush_all(output: Output, tag: str, events: list[Any], attempts: int = 5, on_retry: Callable[[], None] | None = None) -> int:
     """Flush like the engine: retry only what the output says failed; returns the number of flushes."""
     for attempt in range(1, attempts + 1):
-        try:
-            await output.flush(tag, events)
+        result = await output.flush(tag, events)
+        if not result.retry:
             return attempt
-        except RetryableError as exc:
-            if exc.events is not None:
-                events = exc.events
-            if on_retry is not None:
-                on_retry()
+        events = result.retry
+        if on_retry is not None:
+            on_retry()
     raise AssertionError(f"still failing after {attempts} flushes")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 
 from shipper.engine.delivery import Delivery
 from shipper.engine.output_runner import OutputRunner
-from shipper.errors import RetryableError
+from shipper.outputs.result import FlushResult
 from shipper.plugin import Output
 from tests.factory import make_context, make_plugin
 from tests.integration.aws_helpers import (  # noqa: F401 - fixtures
@@ -73,10 +74,9 @@ async def test_a_failed_stream_is_retried_alone(moto_server: MotoServer, moto_pr
         await out.flush("t", [(now, {"stream": "s1", "i": 0}), (now, {"stream": "s2", "i": 1})])  # creates both
         moto_proxy.clear()
         moto_proxy.fail("PutLogEvents", 503, "ServiceUnavailableException", times=1)
-        with pytest.raises(RetryableError) as failure:
-            await out.flush("t", [(now + 1, {"stream": "s1", "i": 2}), (now + 1, {"stream": "s2", "i": 3})])
-        assert failure.value.events is not None and len(failure.value.events) == 1
-        await out.flush("t", failure.value.events)
+        failure = await out.flush("t", [(now + 1, {"stream": "s1", "i": 2}), (now + 1, {"stream": "s2", "i": 3})])
+        assert len(failure.retry) == 1 and "ServiceUnavailableException" in failure.retry_reason
+        assert await out.flush("t", failure.retry) == FlushResult.ok()
     assert len(await read_back(moto_server, "g", "s1")) == 2
     assert len(await read_back(moto_server, "g", "s2")) == 2
 
@@ -137,8 +137,8 @@ async def test_a_hung_endpoint_times_out_as_retryable(hung_server: int) -> None:
     assert isinstance(output, Output)
     await output.start()
     try:
-        with pytest.raises(RetryableError, match="CreateLogStream g/s: .*[Tt]imeout"):
-            await asyncio.wait_for(output.flush("t", [(time.time_ns(), {"a": 1})]), timeout=30)
+        result = await asyncio.wait_for(output.flush("t", [(time.time_ns(), {"a": 1})]), timeout=30)
+        assert re.search("CreateLogStream g/s: .*[Tt]imeout", result.retry_reason)
     finally:
         await output.stop()
 

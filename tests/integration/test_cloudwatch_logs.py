@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 import pytest
 
-from shipper.errors import PermanentError
 from shipper.outputs.cloudwatch_batching import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES
 from tests.integration.aws_helpers import aws_client, aws_env, read_back, running  # noqa: F401 - fixtures
 from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
@@ -70,11 +69,10 @@ async def test_log_key_sends_the_raw_value_and_counts_missing_keys(moto_server: 
     ]
     async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s",
                        auto_create_group="on", log_key="log") as out:
-        await out.flush("t", events)
-        dropped = out.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name)
+        result = await out.flush("t", events)
     stored = [e["message"] for e in await read_back(moto_server, "g", "s")]
     assert stored == ["plain string", "caf\u00e9 \"q\" \\", '{"nested":"map"}', "12345"]
-    assert dropped == 1
+    assert result.dropped == {"missing_log_key: events have no 'log' key": 1}
 
 
 async def test_stream_prefix_names_one_stream_per_tag(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
@@ -157,7 +155,7 @@ async def test_oversized_events_truncated_and_time_window_respected(moto_server:
     ]
     async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s",
                        auto_create_group="on", log_key="log") as out:
-        await out.flush("t", events)
+        result = await out.flush("t", events)
         metrics = out.metrics
         name = out.instance_name
     assert_valid_requests(moto_proxy)
@@ -167,7 +165,7 @@ async def test_oversized_events_truncated_and_time_window_respected(moto_server:
     assert metrics.value("shipper_cloudwatch_truncated_events_total", name=name) == 1
     assert metrics.value("shipper_cloudwatch_skipped_events_total", name=name, reason="too_old") == 1
     assert metrics.value("shipper_cloudwatch_skipped_events_total", name=name, reason="too_new") == 1
-    assert metrics.value("fluentbit_output_dropped_records_total", name=name) == 2
+    assert result.dropped_count == 2 and not result.retry
 
 
 async def test_deleted_stream_is_recreated_and_the_put_retried_once(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
@@ -183,8 +181,9 @@ async def test_deleted_stream_is_recreated_and_the_put_retried_once(moto_server:
 
 async def test_missing_group_without_auto_create_is_permanent(moto_proxy: RecordingProxy) -> None:
     async with running("cloudwatch_logs", moto_proxy, log_group_name="absent", log_stream_name="s") as out:
-        with pytest.raises(PermanentError, match="auto_create_group"):
-            await out.flush("t", [(time.time_ns(), {"n": 1})])
+        result = await out.flush("t", [(time.time_ns(), {"n": 1})])
+    [(reason, count)] = result.dropped.items()
+    assert count == 1 and reason.startswith("rejected: ") and "auto_create_group" in reason
     assert not moto_proxy.calls("CreateLogGroup")
 
 
@@ -202,10 +201,9 @@ async def test_rejected_log_events_info_is_counted(moto_proxy: RecordingProxy) -
     now = time.time_ns()
     async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on") as out:
         moto_proxy.reply("PutLogEvents", {"rejectedLogEventsInfo": {"tooOldLogEventEndIndex": 1, "tooNewLogEventStartIndex": 4}})
-        await out.flush("t", [(now + i, {"i": i}) for i in range(5)])
+        result = await out.flush("t", [(now + i, {"i": i}) for i in range(5)])
         rejected = out.metrics.value("shipper_cloudwatch_rejected_events_total", name=out.instance_name)
-        dropped = out.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name)
-    assert rejected == dropped == 3  # events 0-1 too old, 4 too new
+    assert rejected == result.dropped_count == 3  # events 0-1 too old, 4 too new
 
 
 async def test_group_class_is_applied_to_created_groups(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:

@@ -34,10 +34,9 @@ async def test_time_key_and_json_records_land_in_s3(moto_server: MotoServer, mot
 async def test_log_key_sends_the_json_escaped_value(moto_server: MotoServer, moto_proxy: RecordingProxy, delivery_stream: str) -> None:
     events = [(1, {"log": "first event"}), (2, {"log": "{\"json\":1}"}), (3, {"level": "no log"}), (4, {"log": "caf\u00e9"})]
     async with running("kinesis_firehose", moto_proxy, delivery_stream=delivery_stream, log_key="log") as out:
-        await out.flush("t", events)
-        dropped = out.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name)
+        result = await out.flush("t", events)
     assert sent_records(moto_proxy) == [b"first event\n", b'{\\"json\\":1}\n', b"caf\\u00e9\n"]
-    assert dropped == 1
+    assert result.dropped == {"missing_log_key: records have no 'log' key": 1}
 
 
 async def test_1200_records_become_3_requests(moto_server: MotoServer, moto_proxy: RecordingProxy, delivery_stream: str) -> None:

@@ -12,9 +12,9 @@ import aiohttp
 import orjson
 import pytest
 
-from shipper.errors import RetryableError
 from shipper.events import Event
 from shipper.outputs.opensearch import OpenSearchOutput
+from shipper.outputs.result import FlushResult
 from tests.factory import make_context, make_plugin
 from tests.servers.opensearch import FakeOpenSearch
 
@@ -41,10 +41,6 @@ def events(n: int, ts: int = DAY1, **extra: Any) -> list[Event]:
     return [(ts + i, {"msg": f"line {i}", "n": i, **extra}) for i in range(n)]
 
 
-def dropped(output: OpenSearchOutput) -> float:
-    return output.metrics.value("fluentbit_output_dropped_records_total", name=output.instance_name)
-
-
 async def test_logstash_indices_follow_the_record_date(server: FakeOpenSearch) -> None:
     output = await started(server, logstash_format="on", logstash_prefix="app")
     try:
@@ -61,10 +57,8 @@ async def test_partial_failures_are_retried_alone_without_duplicates(server: Fak
     batch = events(10)
     server.fail_items(429, times=3, match=lambda _action, source: source is not None and source["n"] % 3 == 0)
     try:
-        with pytest.raises(RetryableError) as info:
-            await output.flush("t", batch)
-        retry = info.value.events
-        assert retry is not None and [r["n"] for _, r in retry] == [0, 3, 6]
+        retry = (await output.flush("t", batch)).retry
+        assert [r["n"] for _, r in retry] == [0, 3, 6]
         await output.flush("t", retry)
     finally:
         await output.stop()
@@ -78,13 +72,13 @@ async def test_generate_id_makes_a_repeated_flush_idempotent(server: FakeOpenSea
     batch = events(5)
     try:
         await output.flush("t", batch)
-        await output.flush("t", batch)
+        again = await output.flush("t", batch)
     finally:
         await output.stop()
     assert len(server.all_documents()) == 5
     second = orjson.loads(server.requests[1].body.splitlines()[0])
     assert "_id" in second["create"]
-    assert dropped(output) == 0
+    assert again == FlushResult.ok()
     assert output.metrics.value("shipper_opensearch_conflicts_total", name=output.instance_name) == 5
 
 
@@ -118,13 +112,13 @@ async def test_mapping_errors_are_dropped_counted_and_logged_once(
     bad = [(DAY1, {"field": {"nested": True}}) for _ in range(3)]
     try:
         with caplog.at_level(logging.ERROR):
-            await output.flush("t", good + bad)
-            await output.flush("t", bad)
+            first = await output.flush("t", good + bad)
+            second = await output.flush("t", bad)
     finally:
         await output.stop()
     assert len(server.requests) == 2, "rejected documents are never sent again by the output"
     assert len(server.all_documents()) == 2
-    assert dropped(output) == 6
+    assert first.merge(second).dropped == {"mapper_parsing_exception: documents rejected by index 'fluent-bit'": 6}
     reports = [r for r in caplog.records if "mapper_parsing_exception" in r.getMessage()]
     assert len(reports) == 1 and "fluent-bit" in reports[0].getMessage()
 
@@ -134,12 +128,11 @@ async def test_mixed_item_failures_retry_only_the_throttled(server: FakeOpenSear
     server.fail_items(400, times=1, error_type="mapper_parsing_exception", match=lambda a, s: s["n"] == 1)
     server.fail_items(503, times=1, match=lambda a, s: s["n"] == 2)
     try:
-        with pytest.raises(RetryableError) as info:
-            await output.flush("t", events(4))
+        result = await output.flush("t", events(4))
     finally:
         await output.stop()
-    assert [r["n"] for _, r in info.value.events or []] == [2]
-    assert dropped(output) == 1
+    assert [r["n"] for _, r in result.retry] == [2]
+    assert result.dropped_count == 1
 
 
 async def test_whole_request_500_retries_everything_then_succeeds(server: FakeOpenSearch) -> None:
@@ -147,10 +140,9 @@ async def test_whole_request_500_retries_everything_then_succeeds(server: FakeOp
     server.fail_requests(500)
     batch = events(4)
     try:
-        with pytest.raises(RetryableError) as info:
-            await output.flush("t", batch)
-        assert info.value.events == batch
-        await output.flush("t", info.value.events)
+        result = await output.flush("t", batch)
+        assert result.retry == batch and "HTTP 500" in result.retry_reason
+        assert await output.flush("t", result.retry) == FlushResult.ok()
     finally:
         await output.stop()
     assert len(server.all_documents()) == 4
@@ -174,11 +166,11 @@ async def test_413_halves_requests_and_drops_a_lone_oversized_document() -> None
         output = await started(server)
         batch = [(DAY1, {"msg": "x" * 300, "n": i}) for i in range(12)] + [(DAY1, {"msg": "y" * 5000, "n": 99})]
         try:
-            await output.flush("t", batch)
+            result = await output.flush("t", batch)
         finally:
             await output.stop()
     assert sorted(d["n"] for d in server.all_documents()) == list(range(12))
-    assert dropped(output) == 1
+    assert result.dropped_count == 1 and not result.retry
 
 
 async def test_gzip_bodies(server: FakeOpenSearch) -> None:
@@ -200,8 +192,7 @@ async def test_basic_auth() -> None:
         bad = await started(server, http_user="admin", http_passwd="wrong")
         try:
             await good.flush("t", events(1))
-            with pytest.raises(RetryableError, match="401"):
-                await bad.flush("t", events(1))
+            assert "HTTP 401" in (await bad.flush("t", events(1))).retry_reason
         finally:
             await good.stop()
             await bad.stop()
@@ -223,12 +214,12 @@ async def test_type_name_rejected_by_opensearch_2_unless_suppressed() -> None:
         legacy = await started(server)
         modern = await started(server, suppress_type_name="on")
         try:
-            await legacy.flush("t", events(2))
+            rejected = await legacy.flush("t", events(2))
             await modern.flush("t", events(2))
         finally:
             await legacy.stop()
             await modern.stop()
-    assert dropped(legacy) == 2
+    assert rejected.dropped_count == 2
     assert len(server.all_documents()) == 2
 
 
@@ -240,11 +231,10 @@ async def test_unreachable_server_retries_everything() -> None:
     await output.start()
     batch = events(3)
     try:
-        with pytest.raises(RetryableError) as info:
-            await output.flush("t", batch)
+        result = await output.flush("t", batch)
     finally:
         await output.stop()
-    assert info.value.events == batch
+    assert result.retry == batch
 
 
 async def test_update_and_upsert_operations(server: FakeOpenSearch) -> None:
@@ -252,14 +242,14 @@ async def test_update_and_upsert_operations(server: FakeOpenSearch) -> None:
     update = await started(server, write_operation="update", id_key="id", suppress_type_name="on")
     try:
         await upsert.flush("t", [(DAY1, {"id": "a", "v": 1})])
-        await update.flush("t", [(DAY1, {"id": "a", "extra": 2}), (DAY1, {"id": "missing", "v": 3})])
+        result = await update.flush("t", [(DAY1, {"id": "a", "extra": 2}), (DAY1, {"id": "missing", "v": 3})])
     finally:
         await upsert.stop()
         await update.stop()
     assert server.documents["fluent-bit"]["a"]["v"] == 1
     assert server.documents["fluent-bit"]["a"]["extra"] == 2
     assert "missing" not in server.documents["fluent-bit"]
-    assert dropped(update) == 1
+    assert result.dropped_count == 1
 
 
 async def test_dry_run_lists_index_operation_and_payload() -> None:
@@ -288,11 +278,10 @@ async def test_a_slow_response_times_out_and_is_retried() -> None:
         output = await started(server, **{"net.read_timeout": "0.2"})
         batch = events(2)
         try:
-            with pytest.raises(RetryableError, match="Timeout") as info:
-                await output.flush("t", batch)
+            result = await output.flush("t", batch)
         finally:
             await output.stop()
-    assert info.value.events == batch
+    assert result.retry == batch and "Timeout" in result.retry_reason
 
 
 async def test_concurrent_flushes_share_the_pool(server: FakeOpenSearch) -> None:
@@ -324,10 +313,9 @@ async def test_an_outage_during_a_413_split_retries_each_record_once() -> None:
 
         output.transport.post = post_then_vanish  # type: ignore[method-assign]
         try:
-            with pytest.raises(RetryableError) as info:
-                await output.flush("t", batch)
+            result = await output.flush("t", batch)
         finally:
             await output.stop()
-    retried = [r["n"] for _, r in info.value.events or []]
+    retried = [r["n"] for _, r in result.retry]
     assert len(retried) == len(set(retried)), "no record is queued twice"
     assert set(retried) | {d["n"] for d in server.all_documents()} == set(range(12))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 
+import orjson
 import pytest
 
 from shipper.config.model import ConfigDocument
 from shipper.engine.core import Engine
 from shipper.engine.retry import backoff_delay, parse_retry_limit
 from shipper.errors import ConfigError, PermanentError, RetryableError
+from shipper.outputs.result import FlushResult
 from shipper.pipeline import Pipeline
 from shipper.plugin import Filter, Input, Output
 from shipper.registry import register
@@ -44,7 +46,7 @@ class ScriptedOutput(Output):
 
     def __init__(self, settings, context):
         super().__init__(settings, context)
-        self.script: list[BaseException | None] = []
+        self.script: list[BaseException | FlushResult | None] = []
         self.received: list[tuple[str, list]] = []
         self.calls = 0
         self.hang = False
@@ -54,10 +56,14 @@ class ScriptedOutput(Output):
         if self.hang:
             await asyncio.Event().wait()
         if self.script:
-            error = self.script.pop(0)
-            if error is not None:
-                raise error
-        self.received.append((tag, [r for _, r in events]))
+            step = self.script.pop(0)
+            if isinstance(step, FlushResult):
+                return step
+            if step is not None:
+                raise step
+        encoded = [orjson.dumps(r) for _, r in events]  # raises on a record nested too deep, like a real output
+        self.received.append((tag, [orjson.loads(r) for r in encoded]))
+        return FlushResult.ok()
 
 
 @register
@@ -162,6 +168,45 @@ async def test_a_crashing_output_is_retried_not_fatal():
     src.chunks = [("t", ev({"n": 1}), "tok", 1)]
     await run(pipeline([src], [out]))
     assert out.received == [("t", [{"n": 1}])]
+
+
+def nested(depth):
+    record = {}
+    for _ in range(depth):
+        record = {"a": record}
+    return record
+
+
+async def test_a_record_the_output_cannot_encode_is_dropped_alone_and_the_rest_delivered():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*", "retry_limit": "no_retries"})
+    src.chunks = [("t", ev({"n": 1}, nested(1000), {"n": 2}, {"n": 3}), "tok", 4)]
+    p = pipeline([src], [out])
+    await run(p)
+    assert out.received == [("t", [{"n": 1}, {"n": 2}, {"n": 3}])]
+    assert src.acked == ["tok"]
+    m = p.context.metrics
+    assert m.value("fluentbit_output_dropped_records_total", name=out.instance_name) == 1
+    assert m.value("shipper_output_dropped_records_total", name=out.instance_name, reason="unencodable") == 1
+    assert m.value("fluentbit_output_retries_total", name=out.instance_name) == 0
+
+
+async def test_a_flush_result_retries_only_its_retry_list_and_counts_drops_per_reason():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*", "retry_limit": "3"})
+    events = ev({"n": 1}, {"n": 2}, {"n": 3}, {"n": 4})
+    partial = FlushResult([events[1]], "throttled")
+    partial.add_dropped("too_old: older than 14 days", 2)
+    out.script = [partial]
+    src.chunks = [("t", events, "tok", 4)]
+    p = pipeline([src], [out])
+    await run(p)
+    assert out.received == [("t", [{"n": 2}])]
+    m = p.context.metrics
+    assert m.value("shipper_output_dropped_records_total", name=out.instance_name, reason="too_old") == 2
+    assert m.value("fluentbit_output_dropped_records_total", name=out.instance_name) == 2
+    assert m.value("fluentbit_output_proc_records_total", name=out.instance_name) == 2
+    assert m.value("fluentbit_output_retries_total", name=out.instance_name) == 1
 
 
 async def test_reemitted_records_go_through_the_chain_and_share_the_ack():
