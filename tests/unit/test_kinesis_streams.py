@@ -7,7 +7,7 @@ import base64
 import orjson
 import pytest
 
-from shipper.errors import ConfigError, RetryableError
+from shipper.errors import ConfigError
 from shipper.outputs.kinesis_streams import KinesisStreams
 from shipper.outputs.kinesis_streams.aggregation import Aggregator
 from shipper.outputs.kinesis_streams.records import (
@@ -29,10 +29,6 @@ def output(fake: FakeKinesis, **options: str) -> KinesisStreams:
     assert isinstance(out, KinesisStreams)
     out.transport = fake
     return out
-
-
-def dropped(out: KinesisStreams) -> float:
-    return out.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name)
 
 
 def test_requests_respect_the_record_count_byte_and_record_size_limits() -> None:
@@ -62,9 +58,9 @@ async def test_records_are_fluent_bit_json_lines_with_random_partition_keys() ->
 async def test_log_key_sends_the_value_and_counts_records_without_it() -> None:
     fake = FakeKinesis()
     out = output(fake, log_key="log")
-    await out.flush("app", [(1, {"log": "a \"q\""}), (2, {"other": 1}), (3, {"log": ""}), (4, {})])
+    result = await out.flush("app", [(1, {"log": "a \"q\""}), (2, {"other": 1}), (3, {"log": ""}), (4, {})])
     assert [data for _, data in fake.stored] == [b'a \\"q\\"\n']
-    assert dropped(out) == 2  # no "log" key; the empty value is skipped, as Fluent Bit does, and not a drop
+    assert result.dropped_count == 2  # no "log" key; the empty value is skipped, as Fluent Bit does, and not a drop
     assert out.metrics.value("shipper_kinesis_skipped_records_total", name=out.instance_name, reason="empty") == 1
 
 
@@ -72,19 +68,18 @@ async def test_a_partial_failure_retries_only_the_refused_records() -> None:
     fake = FakeKinesis(refuse=lambda call: {1, 3} if call == 0 else set())
     out = output(fake)
     events = [(i, {"i": i}) for i in range(5)]
-    with pytest.raises(RetryableError) as caught:
-        await out.flush("app", events)
-    assert caught.value.events == [events[1], events[3]]
-    await out.flush("app", caught.value.events)
+    result = await out.flush("app", events)
+    assert result.retry == [events[1], events[3]]
+    await out.flush("app", result.retry)
     assert sorted(orjson.loads(data)["i"] for _, data in fake.stored) == [0, 1, 2, 3, 4]
 
 
 async def test_an_oversize_record_is_dropped_and_counted_and_the_rest_go_out() -> None:
     fake = FakeKinesis()
     out = output(fake)
-    await out.flush("app", [(1, {"big": "x" * MAX_RECORD_BYTES}), (2, {"small": 1})])
+    result = await out.flush("app", [(1, {"big": "x" * MAX_RECORD_BYTES}), (2, {"small": 1})])
     assert [data for _, data in fake.stored] == [b'{"small":1}\n']
-    assert dropped(out) == 1
+    assert result.dropped == {"too_large: records are larger than Kinesis's 1 MiB record limit": 1}
     assert out.metrics.value("shipper_kinesis_skipped_records_total", name=out.instance_name, reason="too_large") == 1
 
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from shipper.aws import AwsClient, AwsSettings
-from shipper.aws.outcome import FlushOutcome
+from shipper.aws import AwsClient, AwsSettings, classify
 from shipper.aws.rawbody import install
 from shipper.events import Event
 from shipper.options import Settings
@@ -26,11 +25,10 @@ from shipper.outputs.kinesis_streams.options import OPTIONS
 from shipper.outputs.kinesis_streams.records import Entry, Plan, RandomKeys, plan
 from shipper.outputs.kinesis_streams.result import failed_positions, first_error
 from shipper.outputs.kinesis_streams.transport import AwsPutRecords, PutRecordsTransport
+from shipper.outputs.result import FlushResult
 from shipper.plugin import Context, DryRunBatch, Output, Rendered
-from shipper.reasonlog import ReasonLog
 from shipper.registry import register
 
-DROPPED = "fluentbit_output_dropped_records_total"
 SKIPPED = "shipper_kinesis_skipped_records_total"
 FAILED = "shipper_kinesis_failed_records_total"
 REQUESTS = "shipper_kinesis_requests_total"
@@ -67,7 +65,6 @@ class KinesisStreams(Output):
         self.aws = self.aws_settings(settings, workers + 1)
         self.client: AwsClient | None = None
         self.transport: PutRecordsTransport | None = None
-        self._reasons = ReasonLog(self.log)
 
     def aws_settings(self, settings: Settings, max_connections: int) -> AwsSettings:
         return AwsSettings.from_settings(settings, max_connections=max_connections)
@@ -92,24 +89,21 @@ class KinesisStreams(Output):
             else:
                 yield Entry(data, self.partition_keys()), [index]
 
-    def _plan(self, tag: str, events: list[Event]) -> Plan:
+    def _plan(self, tag: str, events: list[Event], result: FlushResult) -> Plan:
+        """The requests for ``events``; what is left out is counted and, but for empty records, dropped in ``result``."""
         skipped: Skipped = Counter()
         planned = plan(list(self.entries(tag, events, skipped)))
         if planned.too_large:
             skipped["too_large"] += len(planned.too_large)
-        self._account(skipped)
-        return planned
-
-    def _account(self, skipped: Skipped) -> None:
         for reason, amount in skipped.items():
             self.count(SKIPPED, amount, reason=reason)
             if reason != "empty":
-                self.count(DROPPED, amount)
-            self._reasons.report((reason,), amount, f"{self.stream}: {amount} records {SKIP_REASONS[reason]}; not sent")
+                result.add_dropped(f"{reason}: records {SKIP_REASONS[reason]}", amount)
+        return planned
 
     # -- dry run -------------------------------------------------------------------
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
-        planned = self._plan(tag, events)
+        planned = self._plan(tag, events, FlushResult())
         items = [
             Rendered({"stream": self.stream, "partition_key": entry.partition_key}, _text(entry.data), events[group[0]][0])
             for batch in planned.batches
@@ -118,30 +112,26 @@ class KinesisStreams(Output):
         return DryRunBatch(items, len(planned.batches))
 
     # -- delivery ------------------------------------------------------------------
-    async def flush(self, tag: str, events: list[Event]) -> None:
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         assert self.transport is not None, "flush before start"
-        planned = self._plan(tag, events)
-        outcome = FlushOutcome()
+        result = FlushResult()
+        planned = self._plan(tag, events, result)
         for position, batch in enumerate(planned.batches):
             try:
                 response = await self.transport.put_records(self.stream, batch.body(self.stream))
             except Exception as exc:  # classified: this request and the later ones share the fate
                 rest = [events[i] for later in planned.batches[position:] for group in later.events for i in group]
-                outcome.failed(exc, f"PutRecords {self.stream}", rest)
+                result.add_error(classify(exc, f"PutRecords {self.stream}"), rest)
                 break
             self.count(REQUESTS)
             failed = failed_positions(response)
             if failed:
                 self.count(FAILED, len(failed))
-                outcome.retry.extend(events[i] for p in failed for i in batch.events[p])
-                outcome.errors.append(
-                    f"PutRecords {self.stream}: {len(failed)} of {len(batch.entries)} records failed ({first_error(response)})"
+                result.add_retry(
+                    [events[i] for p in failed for i in batch.events[p]],
+                    f"PutRecords {self.stream}: {len(failed)} of {len(batch.entries)} records failed ({first_error(response)})",
                 )
-        outcome.settle(len(events), self._dropped)
-
-    def _dropped(self, count: int, reason: str) -> None:
-        self.count(DROPPED, count)
-        self._reasons.report(("permanent",), count, f"{count} records rejected for good: {reason}")
+        return result
 
 
 def _text(data: bytes) -> str:
