@@ -102,6 +102,5 @@ async def test_go_firehose_sends_go_json_lines(moto_server: MotoServer, moto_pro
 async def test_go_firehose_log_key_sends_strings_raw(moto_server: MotoServer, moto_proxy: RecordingProxy, delivery_stream: str) -> None:
     events = [(1, {"log": 'say "hi"'}), (2, {"log": {"n": 1}}), (3, {"other": 1})]
     async with running("firehose", moto_proxy, url_endpoint=True, delivery_stream=delivery_stream, log_key="log") as out:
-        await out.flush("app", events)
-        dropped = out.metrics.value("fluentbit_output_dropped_records_total", name=out.instance_name)
+        dropped = (await out.flush("app", events)).dropped_count
     assert sent_records(moto_proxy) == [b'say "hi"\n', b'{"n":1}\n'] and dropped == 1

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from shipper.errors import RetryableError
 from shipper.outputs.s3 import S3
 from shipper.outputs.s3.limits import MIN_PART_BYTES
 from tests.factory import make_context, make_plugin
@@ -165,18 +164,18 @@ async def test_store_dir_limit_refuses_new_records_until_uploads_catch_up(tmp_pa
     s3 = FakeS3()
     out = await output(tmp_path, s3, store_dir_limit_size="10k")
     await out.flush("t", events(0, 20))
-    with pytest.raises(RetryableError, match="store_dir_limit_size"):
-        await out.flush("t", events(20, 1))
+    result = await out.flush("t", events(20, 1))
+    assert len(result.retry) == 1 and "store_dir_limit_size" in result.retry_reason
 
 
 async def test_log_key_writes_the_value_and_counts_records_without_it(tmp_path: Path) -> None:
     s3 = FakeS3()
     out = await output(tmp_path, s3, log_key="msg")
-    await out.flush("t", [(T0, {"msg": "plain text"}), (T0, {"other": 1}), (T0, {"msg": {"a": 1}})])
+    result = await out.flush("t", [(T0, {"msg": "plain text"}), (T0, {"other": 1}), (T0, {"msg": {"a": 1}})])
     await out.stop()
     [stored] = s3.objects.values()
     assert stored.body == b'plain text\n{"a":1}\n'
-    assert out.metrics.value("fluentbit_output_dropped_records_total", name="s3.0") == 1
+    assert result.dropped == {"missing_log_key: records have no 'msg' key; not written": 1}
 
 
 def test_dry_run_names_bucket_key_and_each_record(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ import time
 from dataclasses import replace
 
 from shipper.aws import AwsSettings
-from shipper.errors import RetryableError
 from shipper.events import Event
 from shipper.options import Settings
 from shipper.outputs.s3.keys import KeyFormat
@@ -24,9 +23,9 @@ from shipper.outputs.s3.options import OPTIONS, parse
 from shipper.outputs.s3.request import LineFormat, ObjectHeaders, compressor
 from shipper.outputs.s3.store import ObjectState, ObjectStore
 from shipper.outputs.s3.transport import AwsS3Transport, S3Transport
-from shipper.outputs.s3.uploader import DROPPED, Uploader, UploadPolicy
+from shipper.outputs.result import FlushResult
+from shipper.outputs.s3.uploader import Uploader, UploadPolicy
 from shipper.plugin import OUTPUT_COMMON, Context, DryRunBatch, Output, Rendered
-from shipper.reasonlog import ReasonLog
 from shipper.registry import register
 
 
@@ -71,7 +70,6 @@ class S3(Output):
         self.uploader: Uploader | None = None
         self._owned: AwsS3Transport | None = None
         self._task: asyncio.Task[None] | None = None
-        self._reasons = ReasonLog(self.log)
 
     @property
     def key_format(self) -> KeyFormat:
@@ -107,25 +105,25 @@ class S3(Output):
     def _count(self, metric: str, amount: float) -> None:
         self.count(metric, amount)
 
-    async def flush(self, tag: str, events: list[Event]) -> None:
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         assert self.uploader is not None, "flush before start"
         limit = self.config.store_dir_limit_size
         if limit and self.store.buffered_bytes() >= limit:
-            raise RetryableError(f"store_dir_limit_size ({limit:,} bytes) reached while uploads catch up")
+            return FlushResult(events, f"store_dir_limit_size ({limit:,} bytes) reached while uploads catch up")
         block, missing = self.lines.encode(events)
-        if missing:
-            self.count(DROPPED, missing)
-            self._reasons.report(("log_key",), missing, f"{missing} records have no {self.config.log_key!r} key; not written")
+        result = FlushResult()
+        result.add_dropped(f"missing_log_key: records have no {self.config.log_key!r} key; not written", missing)
         if not block:
-            return
+            return result
         if self.compress is not None:
             block = self.compress(block)
         state = self.store.open_object(tag) or self._new_object(tag, events)
         try:
             self.store.append(state, block, len(events) - missing)
         except OSError as exc:
-            raise RetryableError(f"cannot write to store_dir {self.store.root}: {exc}") from exc
+            return FlushResult(events, f"cannot write to store_dir {self.store.root}: {exc}")
         self._after_append(state)
+        return result
 
     def _new_object(self, tag: str, events: list[Event]) -> ObjectState:
         index = self.store.take_index() if self.key_format.has_index else 0
