@@ -25,7 +25,7 @@ from shipper.engine.retry import backoff_delay
 from shipper.errors import PermanentError, RetryableError
 from shipper.events import Event
 from shipper.outputs.result import REJECTED, UNENCODABLE, FlushResult, reason_category
-from shipper.plugin import Output
+from shipper.plugin import Output, Rendered
 from shipper.reasonlog import ReasonLog
 from shipper.storage import ChunkStore, CorruptChunk, StoredChunk
 
@@ -237,21 +237,26 @@ class OutputRunner:
                 return False
 
     def _dry_run(self, tag: str, events: list[Event]) -> None:
-        """Print what the output would send; records it cannot encode are counted and reported."""
+        """Print what the output would send; records it cannot encode are shown refused, and counted."""
         assert self.printer is not None
+        poison: set[int] = set()
         try:
             rendered = self.output.dry_run(tag, events)
         except Exception as exc:  # noqa: BLE001 - the same isolation as a real flush
             poison = set(self._unencodable(tag, events, 0))
             if not poison:
                 raise
+            reason = f"{type(exc).__name__}: {exc}"
             result = FlushResult()
-            result.add_dropped(f"{UNENCODABLE}: {type(exc).__name__}: {exc}", len(poison))
+            result.add_dropped(f"{UNENCODABLE}: {reason}", len(poison))
             self._count_dropped(result)
-            events = [event for index, event in enumerate(events) if index not in poison]
-            rendered = self.output.dry_run(tag, events)
+            rendered = self.output.dry_run(tag, [event for index, event in enumerate(events) if index not in poison])
+            rendered.items.extend(
+                Rendered({}, f"<{reason}>", events[index][0], refused=UNENCODABLE) for index in sorted(poison)
+            )
+            rendered.reasons = {**rendered.reasons, UNENCODABLE: "the output cannot encode the record (nested too deep?)"}
         self.printer.write(self.name, tag, rendered)
-        self._count("fluentbit_output_proc_records_total", len(events))
+        self._count("fluentbit_output_proc_records_total", len(events) - len(poison))
 
     async def _flush(self, tag: str, events: list[Event]) -> FlushResult:
         """Call the output; the errors simple outputs raise become a result too."""
