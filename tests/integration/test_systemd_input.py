@@ -14,7 +14,8 @@ import pytest
 
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.inputs import systemd as systemd_module
-from shipper.inputs.systemd import SystemdInput, journal as journal_module
+from shipper.inputs.systemd import SystemdInput
+from shipper.inputs.systemd import journal as journal_module
 from shipper.plugin import DryRun
 from tests.factory import make_context, make_plugin
 from tests.journald import write_journal
@@ -55,7 +56,7 @@ class Running:
         self.task = asyncio.create_task(self.plugin.run())
         return self.plugin
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         self.plugin.request_stop()
         assert self.task is not None
         await asyncio.wait_for(self.task, 10)
