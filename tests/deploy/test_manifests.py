@@ -209,3 +209,16 @@ def test_iam_policy_covers_the_destination(folder: Path) -> None:
     assert outputs, "no AWS output in this folder's config"
     for output in outputs:
         assert REQUIRED_ACTIONS[output] <= actions, f"{output} needs {REQUIRED_ACTIONS[output] - actions}"
+
+
+def test_daemonset_mounts_every_path_its_config_reads_read_only() -> None:
+    pod = workload(DEPLOY / "daemonset" / "daemonset.yaml")["spec"]["template"]["spec"]
+    container = shipper_container(pod)
+    read_only = [m["mountPath"].rstrip("/") for m in container["volumeMounts"] if m.get("readOnly")]
+    text = configmap_text(DEPLOY / "daemonset" / "configmap.yaml")
+    # tail Path globs (comma-separated) and the systemd input's journal directory
+    paths = [p.strip() for m in re.finditer(r"^\s*Path\s+(.+)$", text, re.MULTILINE) for p in m.group(1).split(",")]
+    assert "/var/log/journal" in paths and "/var/log/dmesg" in paths
+    for path in paths:
+        assert any(path == root or path.startswith(root + "/") for root in read_only), f"{path} is not mounted read-only"
+    assert "/run/log/journal" in read_only  # the volatile journal, for nodes that keep no persistent one

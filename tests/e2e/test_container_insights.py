@@ -21,7 +21,8 @@ import pytest
 from tests.e2e.conftest import shipper
 from tests.journald import write_journal
 
-MANIFEST = Path(__file__).resolve().parents[1] / "fixtures" / "container_insights" / "fluent-bit.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "tests" / "fixtures" / "container_insights" / "fluent-bit.yaml"
 NODE = "ip-10-0-1-23.ec2.internal"
 #: what the DaemonSet's env sets (from the fluent-bit-cluster-info ConfigMap and spec.nodeName).
 ENV = {"AWS_REGION": "us-west-2", "CLUSTER_NAME": "demo", "HTTP_SERVER": "On", "HTTP_PORT": "2020",
@@ -45,7 +46,7 @@ def env_for(monkeypatch: pytest.MonkeyPatch, **changes: str) -> None:
 def write_samples(root: Path) -> tuple[Path, Path]:
     """A node's /var/log (containers and host files in one --log-dir) and its journal directory."""
     logs = root / "logs"
-    logs.mkdir()
+    logs.mkdir(parents=True)
     now = time.time()
     docker_time = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".123456789Z"
     cri_time = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".123456789Z"
@@ -94,10 +95,10 @@ def test_variables_are_typed_after_substitution(monkeypatch: pytest.MonkeyPatch,
     assert message.lower() in result.stderr.lower() and "expected a boolean" in result.stderr
 
 
-def dry_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def dry_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: Path = MANIFEST) -> list[dict[str, Any]]:
     env_for(monkeypatch)
     logs, journal = write_samples(tmp_path)
-    result = shipper("dry-run", "-c", str(MANIFEST), "--log-dir", str(logs), "--journal-dir", str(journal))
+    result = shipper("dry-run", "-c", str(config), "--log-dir", str(logs), "--journal-dir", str(journal))
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -147,3 +148,17 @@ def test_syslog_times_take_the_current_year(tmp_path: Path, monkeypatch: pytest.
     written = time.strftime("%b %d %H:%M:%S", time.strptime(secure["time"][:19], "%Y-%m-%dT%H:%M:%S"))
     assert secure["time"][:4] == time.strftime("%Y", time.gmtime())
     assert written in (tmp_path / "logs" / "secure").read_text()
+
+
+def test_deploy_daemonset_ships_the_same_samples_to_the_same_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """deploy/daemonset is our own ConfigMap in this layout: the same node logs reach the same streams."""
+    ours = dry_run(tmp_path, monkeypatch, ROOT / "deploy" / "daemonset" / "configmap.yaml")
+    theirs = dry_run(tmp_path / "again", monkeypatch)
+
+    def streams(rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+        return {(r["destination"]["log_group"], r["destination"]["log_stream"]) for r in rows}
+    assert not [r for r in ours if "refused" in r]
+    # ours reads shipper's own pod log in place of fluent-bit's and the CloudWatch agent's
+    agents = {s for s in streams(theirs) if "fluent-bit-" in s[1] or "cloudwatch-agent-" in s[1]}
+    assert len(agents) == 2 and streams(ours) == streams(theirs) - agents
+    assert {group.rsplit("/", 1)[1] for group, _ in streams(ours)} == {"application", "dataplane", "host"}

@@ -141,14 +141,18 @@ async def test_max_entries_bounds_each_round(tmp_path: Path) -> None:
 
 
 async def test_follows_new_entries_and_read_from_tail_skips_old_ones(tmp_path: Path) -> None:
-    journal = tmp_path / "j"
-    write_journal(journal, [{"MESSAGE": "old"}])
+    # journald's layout: /var/log/journal/<machine-id>/*.journal, files added as it rotates
+    journal = tmp_path / "journal"
+    machine = journal / "4f8e0c2b9a6d4e1f8a7b6c5d4e3f2a1b"
+    write_journal(machine, [{"MESSAGE": "old"}])
     plugin, pipeline = make_systemd({"path": str(journal), "read_from_tail": "on"})
     async with Running(plugin):
         await until(lambda: plugin.journal is not None)  # opened and at the end
-        write_journal(journal, [{"MESSAGE": "new 1"}, {"MESSAGE": "new 2"}])
+        write_journal(machine, [{"MESSAGE": "new 1"}, {"MESSAGE": "new 2"}])
         await until(lambda: len(pipeline.records) == 2)
-    assert [r["MESSAGE"] for r in pipeline.records] == ["new 1", "new 2"]
+        write_journal(machine, [{"MESSAGE": "in a new file"}], name="system@0001.journal")
+        await until(lambda: len(pipeline.records) == 3)
+    assert [r["MESSAGE"] for r in pipeline.records] == ["new 1", "new 2", "in a new file"]
 
 
 async def test_journal_is_read_off_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
