@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shipper.engine.delivery import Delivery
-from shipper.engine.dryrun import DryRunPrinter
+from shipper.engine.dryrun import DryRunSink
 from shipper.engine.output_runner import OutputRunner
+from shipper.engine.probe import Probe
 from shipper.engine.router import matcher
 from shipper.events import Event
 from shipper.pipeline import Pipeline
@@ -84,11 +85,13 @@ class InputState:
 class Engine:
     """Runs one validated pipeline until shutdown."""
 
-    def __init__(self, pipeline: Pipeline, printer: DryRunPrinter | None = None) -> None:
+    def __init__(self, pipeline: Pipeline, printer: DryRunSink | None = None, probe: Probe | None = None) -> None:
         self.pipeline = pipeline
         self.context = pipeline.context
         self.metrics = pipeline.context.metrics
         self.printer = printer
+        #: observes chunks as they pass (``shipper test`` and ``shipper tap``); None costs nothing.
+        self.probe = probe
         service = self.context.service
         self.flush_interval = max(float(service["flush"]), 0.01)
         self.grace = float(service["grace"])
@@ -149,10 +152,17 @@ class Engine:
         held = 0 if state.filesystem else nbytes
         state.buffered += held
         delivery = self._track(Delivery(source, token, held, self._delivered))
+        probe = self.probe
+        if probe is not None:
+            probe.ingested(name, tag, events)
         try:
             for piece_tag, piece in await self._run_chain(tag, events, 0):
                 for runner in self.runners:
-                    if runner.matches(piece_tag) and not (state.filesystem and self._persist(runner, piece_tag, piece)):
+                    if not runner.matches(piece_tag):
+                        continue
+                    if probe is not None:
+                        probe.routed(runner.name, piece_tag, piece)
+                    if not (state.filesystem and self._persist(runner, piece_tag, piece)):
                         delivery.take()
                         runner.submit(piece_tag, piece, delivery, nbytes)
         finally:
@@ -200,6 +210,7 @@ class Engine:
     async def _run_chain(self, tag: str, events: list[Event], depth: int) -> list[tuple[str, list[Event]]]:
         reemitted: list[tuple[str, list[Event]]] = []
         reset = _reemitted.set(reemitted)
+        probe = self.probe
         try:
             for plugin, matches in self._filters:
                 if not events:
@@ -207,12 +218,16 @@ class Engine:
                 if not matches(tag):
                     continue
                 before = len(events)
+                if probe is not None:
+                    seen, already = probe.before_filter(plugin.instance_name, tag, events), len(reemitted)
                 try:
                     events = await plugin.process(tag, events)
                 except Exception:
                     log.exception("%s: filter failed; passing the chunk on unchanged", plugin.instance_name)
                     self.metrics.inc("shipper_filter_errors_total", name=plugin.instance_name)
                     continue
+                if probe is not None:
+                    probe.filtered(plugin.instance_name, tag, seen, events, reemitted[already:])
                 if len(events) != before:
                     metric = "fluentbit_filter_drop_records_total" if len(events) < before else "fluentbit_filter_add_records_total"
                     self.metrics.inc(metric, abs(before - len(events)), name=plugin.instance_name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import orjson
 
@@ -22,6 +22,13 @@ from shipper.plugin import DryRunBatch
 
 #: reason codes that depend on the clock: the summary points at ``--now``.
 CLOCK_REASONS = frozenset({"too_old", "expired", "too_new"})
+
+
+class DryRunSink(Protocol):
+    """Where the engine sends what each output would send, instead of sending it."""
+
+    def write(self, output_name: str, tag: str, batch: DryRunBatch) -> None:
+        """Take what output ``output_name`` would send for one batch under ``tag``."""
 
 
 @dataclass

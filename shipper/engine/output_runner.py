@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shipper.engine.delivery import Delivery
-from shipper.engine.dryrun import DryRunPrinter
+from shipper.engine.dryrun import DryRunSink
 from shipper.engine.retry import backoff_delay
 from shipper.errors import PermanentError, RetryableError
 from shipper.events import Event
@@ -56,7 +56,7 @@ class OutputRunner:
         retry_limit: int | None,
         scheduler_base: float,
         scheduler_cap: float,
-        printer: DryRunPrinter | None = None,
+        printer: DryRunSink | None = None,
         rng: random.Random | None = None,
         store: ChunkStore | None = None,
     ) -> None:
