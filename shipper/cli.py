@@ -1,4 +1,4 @@
-"""The ``shipper`` command: run, check, dry-run, plugins.
+"""The ``shipper`` command: run, check, dry-run, test, plugins.
 
 Fluent Bit's own short flags work where they make sense (``-c``, ``-R``,
 ``-f``, ``-v``), and ``shipper -c FILE`` alone means ``shipper run -c FILE``
@@ -60,6 +60,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="judge time windows (CloudWatch's 14 days) as of TIME, RFC 3339 such as 2026-11-20T10:16:00Z; default: the clock",
     )
     dry.add_argument("--format", choices=("jsonl", "pretty"), default="jsonl")
+
+    test = sub.add_parser("test", help="run a config's test cases through the real pipeline, with no network")
+    _config_args(test)
+    test.add_argument("tests", nargs="+", type=Path, metavar="TESTFILE", help="YAML file of test cases")
+    test.add_argument("--junit", type=Path, metavar="FILE", help="also write the results as JUnit XML")
 
     plugins = sub.add_parser("plugins", help="list plugins, or document one plugin's options")
     plugins.add_argument("name", nargs="?", help="plugin name (e.g. tail, cloudwatch_logs)")
@@ -178,6 +183,35 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from shipper.testing.report import write_junit, write_text
+    from shipper.testing.runner import CaseRunner
+    from shipper.testing.spec import SpecError, load_test_file
+
+    try:
+        document = read_document(args)
+        build(document)  # report config errors once, as `check` does, rather than once per case
+    except ConfigErrors as exc:
+        return _report_errors(exc.errors)
+    files, problems = [], []
+    for path in args.tests:
+        try:
+            files.append(load_test_file(path))
+        except SpecError as exc:
+            problems.append(str(exc))
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging("debug" if args.verbose else args.log_level or "error")
+    runner = CaseRunner(document)
+    results = [runner.run(file, case) for file in files for case in file.cases]
+    write_text(results, sys.stdout)
+    if args.junit is not None:
+        write_junit(results, args.junit)
+    return 0 if all(r.passed for r in results) else 1
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
     if not args.name:
         for cls in registry.plugins():
@@ -198,7 +232,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"run": cmd_run, "check": cmd_check, "dry-run": cmd_dry_run, "plugins": cmd_plugins}
+HANDLERS = {
+    "run": cmd_run, "check": cmd_check, "dry-run": cmd_dry_run, "test": cmd_test, "plugins": cmd_plugins,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
