@@ -1,4 +1,4 @@
-"""The ``shipper`` command: run, check, dry-run, test, plugins.
+"""The ``shipper`` command: run, check, dry-run, test, tap, plugins.
 
 Fluent Bit's own short flags work where they make sense (``-c``, ``-R``,
 ``-f``, ``-v``), and ``shipper -c FILE`` alone means ``shipper run -c FILE``
@@ -65,6 +65,13 @@ def make_parser() -> argparse.ArgumentParser:
     _config_args(test)
     test.add_argument("tests", nargs="+", type=Path, metavar="TESTFILE", help="YAML file of test cases")
     test.add_argument("--junit", type=Path, metavar="FILE", help="also write the results as JUnit XML")
+
+    tap = sub.add_parser("tap", help="print live records passing an input, filter or output of a running daemon")
+    tap.add_argument("name", help="instance name as `shipper check` prints it (e.g. tail.0, grep.1) or its Alias")
+    tap.add_argument("--url", default="http://127.0.0.1:2020", help="the daemon's monitoring server (HTTP_Server)")
+    tap.add_argument("--match", default="*", metavar="GLOB", help="only records whose tag matches (Match syntax)")
+    tap.add_argument("--limit", type=int, metavar="N", help="stop after N records (default: until interrupted)")
+    tap.add_argument("--rate", type=float, default=10.0, metavar="R", help="sample at most R records a second")
 
     plugins = sub.add_parser("plugins", help="list plugins, or document one plugin's options")
     plugins.add_argument("name", nargs="?", help="plugin name (e.g. tail, cloudwatch_logs)")
@@ -212,6 +219,12 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in results) else 1
 
 
+def cmd_tap(args: argparse.Namespace) -> int:
+    from shipper.monitoring.tap_client import stream_tap
+
+    return stream_tap(args.url, args.name, args.match, args.limit, args.rate, sys.stdout)
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
     if not args.name:
         for cls in registry.plugins():
@@ -233,7 +246,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 HANDLERS = {
-    "run": cmd_run, "check": cmd_check, "dry-run": cmd_dry_run, "test": cmd_test, "plugins": cmd_plugins,
+    "run": cmd_run, "check": cmd_check, "dry-run": cmd_dry_run, "test": cmd_test, "tap": cmd_tap, "plugins": cmd_plugins,
 }
 
 

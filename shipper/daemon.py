@@ -17,13 +17,16 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipper.config.model import ConfigDocument
 from shipper.engine.core import Engine
 from shipper.errors import ConfigErrors
 from shipper.logging_setup import LogSetup, apply_instance_levels, configure_logging
 from shipper.pipeline import Pipeline, build
+
+if TYPE_CHECKING:
+    from shipper.monitoring.tap import TapHub
 
 log = logging.getLogger("shipper.daemon")
 
@@ -44,6 +47,8 @@ class Supervisor:
         self._signals = 0
         self._reload_lock = asyncio.Lock()
         self._log_setup: LogSetup | None = None
+        #: ``HTTP_Tap on``: the probe every engine of this process reports to (shipper.monitoring.tap).
+        self.tap: TapHub | None = None
 
     def _configure_logging(self, pipeline: Pipeline) -> None:
         service = pipeline.context.service
@@ -122,20 +127,24 @@ class Supervisor:
         monitor: Any = None
         if service["http_server"]:
             from shipper.monitoring import MonitoringServer  # aiohttp costs ~12 MB and 0.4 s: only when asked
+            from shipper.monitoring.tap import TapHub
 
-            monitor = MonitoringServer(service, self.metrics, lambda: self.pipeline, self.reload)
+            self.tap = TapHub() if service["http_tap"] else None
+            monitor = MonitoringServer(service, self.metrics, lambda: self.pipeline, self.reload, tap=self.tap)
             try:
                 await monitor.start()
             except OSError as exc:
                 log.error("monitoring server: cannot listen on %s:%s (%s); continuing without it",
                           service["http_listen"], service["http_port"], exc)
-                monitor = None
+                monitor = self.tap = None
+        elif service["http_tap"]:
+            log.warning("HTTP_Tap On has no effect without HTTP_Server On: the tap is served by the monitoring server")
         watcher = asyncio.create_task(self._watch_files()) if service["hot_reload"] else None
         selflog = self._start_selflog()
         code = 0
         try:
             while True:
-                self.engine = Engine(self.pipeline)
+                self.engine = Engine(self.pipeline, probe=self.tap)
                 code = await self.engine.run()
                 if self._stopping or self._next is None:
                     return code

@@ -31,6 +31,7 @@ SERVICE_OPTIONS = (
     Option("http_listen", default="0.0.0.0", help="monitoring API address"),
     Option("http_port", "int", default=2020, help="monitoring API port"),
     Option("health_check", "bool", default="off", help="enable /api/v1/health"),
+    Option("http_tap", "bool", default="off", help="serve /api/v1/tap for `shipper tap`; off by default: it shows log contents"),
     Option("hc_errors_count", "int", default=5, help="unhealthy after this many output errors per period"),
     Option("hc_retry_failure_count", "int", default=5, help="unhealthy after this many failed retries per period"),
     Option("hc_period", "int", default=60, help="health check period in seconds"),

@@ -15,6 +15,7 @@ engine's reload callback for ``POST /api/v2/reload``.
 | ``/api/v1/health`` | ``ok`` 200 / ``error`` 500 (404 unless ``Health_Check on``) |
 | ``/api/v2/metrics/prometheus`` | cmetrics-style names, Prometheus text |
 | ``/api/v2/reload`` | ``POST``/``PUT``: reload; ``GET``: ``hot_reload_count`` |
+| ``/api/v1/tap`` | live records at one instance, JSON lines (404 unless ``HTTP_Tap on``; ours) |
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from shipper.engine.router import matcher
 from shipper.metrics import Metrics
 from shipper.monitoring import prometheus, views
 from shipper.monitoring.health import HealthCheck
+from shipper.monitoring.tap import Tap, TapHub
 from shipper.options import Settings
 
 log = logging.getLogger("shipper.http_server")
@@ -43,6 +46,8 @@ PipelineGetter = Callable[[], views.PipelineView | None]
 
 #: how often the health check records a baseline of the error counters.
 HEALTH_TICK_SECONDS = 1.0
+#: how often an idle tap stream looks whether its client left or the server is stopping.
+TAP_POLL_SECONDS = 0.5
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -59,6 +64,7 @@ class MonitoringServer:
         pipeline: PipelineGetter,
         reload: ReloadCallback | None = None,
         start_time: float | None = None,
+        tap: TapHub | None = None,
     ) -> None:
         self.listen: str = service["http_listen"]
         self.requested_port: int = service["http_port"]
@@ -73,6 +79,9 @@ class MonitoringServer:
             else None
         )
         self.hostname = socket.gethostname()
+        #: ``HTTP_Tap on``: the engine probe feeding ``/api/v1/tap``.
+        self.tap = tap
+        self._stopping = False
         self._reloading = False
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -93,6 +102,8 @@ class MonitoringServer:
             routes.append(web.get("/api/v1/health", self._health))
         if self.storage_metrics:
             routes.append(web.get("/api/v1/storage", self._storage))
+        if self.tap is not None:
+            routes.append(web.get("/api/v1/tap", self._tap))
         app.add_routes(routes)
         return app
 
@@ -113,6 +124,7 @@ class MonitoringServer:
         log.info("listen iface=%s tcp_port=%s", self.listen, self.port)
 
     async def stop(self) -> None:
+        self._stopping = True  # open tap streams end within TAP_POLL_SECONDS, so cleanup does not wait on them
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -176,3 +188,40 @@ class MonitoringServer:
             return _json({"reload": "done", "status": 0})
         # Our addition: the new configuration was invalid; the old pipeline keeps running.
         return _json({"reload": "rejected", "status": -3}, status=400)
+
+    async def _tap(self, request: web.Request) -> web.StreamResponse:
+        """Stream the records passing one instance, as JSON lines, until the limit or the client leaves."""
+        assert self.tap is not None
+        query = request.query
+        name = query.get("name", "")
+        known = [n for names in self._names().values() for n in names]
+        if name not in known:
+            return _json({"error": f"no instance named {name!r}", "instances": known}, status=404)
+        try:
+            limit = int(query["limit"]) if query.get("limit") else None
+            rate = float(query["rate"]) if query.get("rate") else None
+        except ValueError:
+            return _json({"error": "limit must be a whole number and rate a number"}, status=400)
+        if (limit is not None and limit <= 0) or (rate is not None and rate <= 0):
+            return _json({"error": "limit and rate must be positive"}, status=400)
+        tap = Tap(name, matcher(query.get("match") or "*", None), limit, rate)
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        self.tap.open(tap)
+        log.info("tap opened on %s (match %s, limit %s, rate %s/s)", name, query.get("match") or "*", limit, rate)
+        try:
+            while not (tap.full and tap.queue.empty()):
+                try:
+                    line = await asyncio.wait_for(tap.queue.get(), TAP_POLL_SECONDS)
+                except TimeoutError:
+                    if self._stopping or request.transport is None or request.transport.is_closing():
+                        break
+                    continue
+                await response.write(line)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client went away: nothing to tell it
+        finally:
+            self.tap.close(tap)
+            log.info("tap closed on %s: %d records sent, %d skipped", name, tap.taken, tap.skipped)
+        return response
