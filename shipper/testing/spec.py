@@ -234,12 +234,12 @@ def _kube_meta(value: Any, what: str) -> tuple[dict[str, Any], ...]:
 
 
 def _case(value: Any, index: int, line: int, default_now: int | None) -> Case:
-    what = f"tests[{index}]"
+    what = f"line {line}: tests[{index}]"
     spec = _mapping(value, what, CASE_KEYS)
     name = spec.get("name")
     if not isinstance(name, str) or not name:
         raise SpecError(f"{what}: 'name' is required")
-    what = f"test {name!r}"
+    what = f"line {line}: test {name!r}"
     if "input" not in spec:
         raise SpecError(f"{what}: 'input' is required")
     expects = spec.get("expect")
