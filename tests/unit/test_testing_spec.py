@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from shipper.testing.spec import LinesInput, RecordsInput, SpecError, load_test_file, parse_time
+from shipper.testing.spec import (
+    LinesInput,
+    RecordsInput,
+    SpecError,
+    load_test_file,
+    parse_time,
+)
 
 
 def load(tmp_path: Path, text: str):
@@ -64,8 +70,8 @@ tests:
          "expect[0].tag.matches: invalid regex '('"),
         ("tests:\n  - name: a\n    now: yesterday\n    input: {tag: t, records: []}\n    expect: [{output: o}]\n",
          "now: 'yesterday' is not an RFC 3339 time"),
-        ("tests:\n  - name: a\n    input: {tag: t, records: []}\n    expect: [{output: o}]\n"
-         "  - name: a\n    input: {tag: t, records: []}\n    expect: [{output: o}]\n",
+        (("tests:\n  - name: a\n    input: {tag: t, records: []}\n    expect: [{output: o}]\n"
+         "  - name: a\n    input: {tag: t, records: []}\n    expect: [{output: o}]\n"),
          "test names must be unique; repeated: a"),
         ("tests: [", "not valid YAML"),
     ],
