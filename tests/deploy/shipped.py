@@ -33,9 +33,15 @@ def documents(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
+#: `shipper test` files for the shipped configs: YAML, but not Kubernetes resources.
+CONFIG_TESTS = DEPLOY / "tests"
+
+
 def manifests() -> list[Path]:
     """Every Kubernetes manifest under deploy/ (kustomization files are kustomize input, not resources)."""
-    return sorted(p for p in DEPLOY.rglob("*.yaml") if p.name != "kustomization.yaml")
+    return sorted(
+        p for p in DEPLOY.rglob("*.yaml") if p.name != "kustomization.yaml" and CONFIG_TESTS not in p.parents
+    )
 
 
 @dataclass
