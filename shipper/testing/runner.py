@@ -78,6 +78,15 @@ def _tail_inputs(pipeline: Pipeline, path: str) -> list[Input]:
     ]
 
 
+def _excluded_by(pipeline: Pipeline, path: str) -> list[str]:
+    """Why tail read nothing, when the reason is an ``Exclude_Path``."""
+    return [
+        f"  {i.instance_name} skips {path}: Exclude_Path {pattern}"
+        for i in pipeline.inputs if isinstance(i, TailInput)
+        for pattern in i.pathset.excludes if fnmatch.fnmatchcase(path, pattern)
+    ][:1]
+
+
 def _prepare(case: Case, pipeline: Pipeline, log_dir: Path, now_ns: int) -> Pipeline:
     """The pipeline with the case's input in place of the configured ones."""
     source = case.input
@@ -201,3 +210,5 @@ class CaseRunner:
             if failure:
                 result.failures.append(failure)
         result.trace = tracer.lines()
+        if not tracer.steps and isinstance(case.input, LinesInput):
+            result.trace += _excluded_by(pipeline, case.input.path)
