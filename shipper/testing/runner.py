@@ -16,6 +16,7 @@ import dataclasses
 import fnmatch
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,15 @@ def _describe_record(index: int, total: int, tag: str, item: Rendered) -> str:
     return f"record {index + 1} of {total} (tag {tag}{', ' + where if where else ''}):"
 
 
-def _count_failure(expect: Expect, sent: int, refused: list[Rendered], tracer: Tracer, match: str) -> list[str]:
+def _refusals(refused: list[Rendered], reasons: dict[str, str]) -> list[str]:
+    """One line per reason the destination would refuse records for."""
+    counts = Counter(item.refused for item in refused)
+    return [f"  refused by the destination: {n} record(s) as {code}: {reasons.get(code or '', code)}"
+            for code, n in counts.items()]
+
+
+def _count_failure(expect: Expect, sent: int, refused: list[Rendered], collector: Collector, tracer: Tracer,
+                   match: str) -> list[str]:
     wanted = "at least 1" if expect.count is None else str(expect.count)
     lines = [f"{expect.output}: expected {wanted} record(s), would send {sent}"]
     if expect.count is not None and sent > expect.count:
@@ -116,11 +125,7 @@ def _count_failure(expect: Expect, sent: int, refused: list[Rendered], tracer: T
             lines.append(f"  dropped by {step.name}: {step.dropped} record(s) under tag {step.tag}")
         if step.records_out < step.records_in:
             lines += [f"  re-tagged by {step.name}: {n} record(s) now tagged {tag}" for tag, n in step.reemitted if n]
-    reasons: dict[str, int] = {}
-    for item in refused:
-        reasons[item.refused or ""] = reasons.get(item.refused or "", 0) + 1
-    for reason, count in reasons.items():
-        lines.append(f"  refused by the destination: {count} record(s): {reason}")
+    lines += _refusals(refused, collector.reasons)
     if not any(s.kind == "output" and s.name == expect.output for s in tracer.steps):
         tags = tracer.final_tags()
         if tags:
@@ -141,10 +146,10 @@ def evaluate(expect: Expect, collector: Collector, tracer: Tracer, pipeline: Pip
     count_ok = len(sent) == expect.count if expect.count is not None else bool(sent) or expect.refused is not None
     if not count_ok:
         match = "Match_Regex" if output.settings.get("match_regex") else f"Match {output.settings.get('match')!r}"
-        problems += _count_failure(expect, len(sent), refused, tracer, match)
+        problems += _count_failure(expect, len(sent), refused, collector, tracer, match)
     if expect.refused is not None and len(refused) != expect.refused:
         problems.append(f"{expect.output}: expected {expect.refused} refused record(s), the destination would refuse {len(refused)}")
-        problems += [f"  refused: {item.refused}: {item.payload}" for item in refused[:MAX_RECORDS_SHOWN]]
+        problems += _refusals(refused, collector.reasons)
     bad = 0
     keys: set[str] = set()
     for index, (tag, item) in enumerate(sent):

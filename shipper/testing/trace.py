@@ -114,6 +114,9 @@ class Collector:
 
     def __init__(self) -> None:
         self.sent: dict[str, list[tuple[str, Rendered]]] = defaultdict(list)
+        #: what each ``refused`` reason code means, as the outputs explain them.
+        self.reasons: dict[str, str] = {}
 
     def write(self, output_name: str, tag: str, batch: DryRunBatch) -> None:
         self.sent[output_name].extend((tag, item) for item in batch.items)
+        self.reasons.update(batch.reasons)

@@ -17,6 +17,7 @@ from tests.deploy.shipped import (
     CONFIG_TESTS,
     DEPLOY,
     SAMPLE_ENV,
+    VARIABLE_RE,
     config_variables,
     shipped_configs,
 )
@@ -52,7 +53,8 @@ def test_every_shipped_config_has_tests() -> None:
 @pytest.mark.parametrize("config", SHIPPED_TESTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_shipped_config_passes_its_tests(config: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in SAMPLE_ENV}
-    env.update({name: SAMPLE_ENV[name] for name in config_variables(config)})
+    used = config_variables(config) | set(VARIABLE_RE.findall(config.read_text()))  # also a plain YAML config's
+    env.update({name: SAMPLE_ENV[name] for name in used if name in SAMPLE_ENV})
     tests = SHIPPED_TESTS[config]
     result = shipper("test", "-c", str(config.relative_to(ROOT)), str(tests.relative_to(ROOT)), cwd=ROOT, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
