@@ -6,8 +6,10 @@ does not and the real service rejects the whole request otherwise:
 - at most 10,000 events and 1,048,576 bytes per request, counting each event
   as its UTF-8 message length + 26;
 - events in chronological order, and one request never spans 24 hours;
-- an event may not be larger than 256 KiB (262,144 bytes including the 26):
-  longer messages are truncated at a character boundary and counted;
+- an event may not be larger than 1 MiB (1,048,576 bytes including the 26,
+  the limit since 2025): longer messages are cut by
+  :mod:`shipper.outputs.cloudwatch_truncation` (a JSON message stays valid
+  JSON) and counted;
 - events older than 14 days (or than the group's retention) or more than 2
   hours in the future are rejected by the service: they are left out and
   counted instead of failing the request;
@@ -29,11 +31,16 @@ import orjson
 
 from shipper import jsonfmt
 from shipper.events import Event
+from shipper.outputs.cloudwatch_truncation import JSON_AS_TEXT, truncate_message
 
+#: PutLogEvents limits, from the CloudWatch Logs API reference
+#: (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
+#: bytes the service adds to each event's UTF-8 message when counting sizes.
 EVENT_OVERHEAD = 26
-MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD
+#: an event, overhead included, is at most 1,048,576 bytes; this is what is left for the message.
+MAX_EVENT_BYTES = 1_048_576 - EVENT_OVERHEAD
 MAX_SPAN_MS = 24 * 3600 * 1000
 MAX_AGE_MS = 14 * 24 * 3600 * 1000
 MAX_FUTURE_MS = 2 * 3600 * 1000
@@ -73,11 +80,6 @@ def encode_messages(events: list[Event], log_key: str | None) -> list[str | None
     return messages
 
 
-def truncate_utf8(message: str, limit: int) -> str:
-    """``message`` cut to at most ``limit`` UTF-8 bytes, never inside a character."""
-    return message.encode("utf-8")[:limit].decode("utf-8", "ignore")
-
-
 @dataclass(slots=True)
 class Batch:
     """One PutLogEvents request: sorted timestamps (ms) and messages, and which input events they are."""
@@ -100,6 +102,8 @@ class Plan:
     batches: list[Batch] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
     truncated: int = 0
+    #: of the truncated, the JSON messages that could not be kept valid JSON (cut as plain text).
+    truncated_json_broken: int = 0
 
 
 def plan(events: list[Event], messages: list[str | None], now_ms: int, retention_days: int = 0) -> Plan:
@@ -155,10 +159,11 @@ def _screen(
 def _truncate(messages: list[str | None], sizes: list[int], keep: list[int], result: Plan) -> None:
     for index in keep:
         if sizes[index] > MAX_EVENT_BYTES + EVENT_OVERHEAD:
-            cut = truncate_utf8(messages[index], MAX_EVENT_BYTES)  # type: ignore[arg-type]
+            cut, how = truncate_message(messages[index], MAX_EVENT_BYTES)  # type: ignore[arg-type]
             messages[index] = cut
             sizes[index] = len(cut.encode("utf-8")) + EVENT_OVERHEAD
             result.truncated += 1
+            result.truncated_json_broken += how == JSON_AS_TEXT
 
 
 def _split(order: list[int], stamps: list[int], sizes: list[int], messages: list[str], result: Plan) -> None:

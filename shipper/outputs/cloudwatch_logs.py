@@ -1,4 +1,4 @@
-"""``cloudwatch_logs`` output (alias ``cloudwatch``): PutLogEvents with Fluent Bit's options.
+"""``cloudwatch_logs`` output: PutLogEvents with Fluent Bit's options.
 
 Each record becomes one log event whose message is the record as Fluent Bit's
 compact JSON, or the raw value of ``log_key``.  Records are routed to a log
@@ -62,7 +62,6 @@ Destination = tuple[str, str]
 @register
 class CloudWatchLogs(Output):
     name = "cloudwatch_logs"
-    aliases = ("cloudwatch",)
     summary = "send records to Amazon CloudWatch Logs (PutLogEvents)"
     options = (
         *AWS_OPTIONS,
@@ -91,22 +90,13 @@ class CloudWatchLogs(Output):
             raise ConfigError("set either log_stream_name or log_stream_prefix, not both", settings.where("log_stream_prefix"))
         if not stream_name and prefix is None:
             raise ConfigError("log_stream_name or log_stream_prefix is required", settings.location)
+        self.check_names(settings)
         self.group_name: str = settings["log_group_name"]
-        if not _GROUP_NAME_RE.match(self.group_name) and "$" not in self.group_name:
-            raise ConfigError(
-                f"log_group_name {self.group_name!r}: 1-512 of letters, digits and . - _ / #", settings.where("log_group_name")
-            )
-        if stream_name and (":" in stream_name or "*" in stream_name):
-            raise ConfigError("log_stream_name may not contain ':' or '*'", settings.where("log_stream_name"))
         self.stream_name: str | None = stream_name
         self.stream_prefix: str = prefix or ""
-        retention = settings["log_retention_days"]
-        if retention and retention not in RETENTION_DAYS:
-            raise ConfigError(
-                f"log_retention_days {retention} is not a value CloudWatch accepts: {', '.join(map(str, sorted(RETENTION_DAYS)))}",
-                settings.where("log_retention_days"),
-            )
-        self.retention_days: int = retention
+        self.retention_days: int = settings["log_retention_days"]
+        #: tags given to the groups this output creates (the Go plugin's ``new_log_group_tags``).
+        self.group_tags: dict[str, str] = {}
         log_format = settings.get("log_format")
         if log_format and log_format.lower() != "json/emf":
             raise ConfigError(f"log_format {log_format!r}: only json/emf is supported", settings.where("log_format"))
@@ -126,6 +116,25 @@ class CloudWatchLogs(Output):
         self._creating: dict[tuple[str, Any], asyncio.Future[None]] = {}
         self._parallel: asyncio.Semaphore | None = None
         self._reasons = ReasonLog(self.log)
+
+    def check_names(self, settings: Settings) -> None:
+        """Refuse group/stream names and a retention CloudWatch would refuse, with the option's line."""
+        group = settings["log_group_name"]
+        if not _GROUP_NAME_RE.match(group) and "$" not in group:
+            raise ConfigError(f"log_group_name {group!r}: 1-512 of letters, digits and . - _ / #", settings.where("log_group_name"))
+        stream = settings.get("log_stream_name")
+        if stream and (":" in stream or "*" in stream):
+            raise ConfigError("log_stream_name may not contain ':' or '*'", settings.where("log_stream_name"))
+        retention = settings["log_retention_days"]
+        if retention and retention not in RETENTION_DAYS:
+            raise ConfigError(
+                f"log_retention_days {retention} is not a value CloudWatch accepts: {', '.join(map(str, sorted(RETENTION_DAYS)))}",
+                settings.where("log_retention_days"),
+            )
+
+    def messages(self, events: list[Event]) -> list[str | None]:
+        """The message of each event (None: it has no ``log_key``); see :func:`encode_messages`."""
+        return encode_messages(events, self.log_key)
 
     def _template(self, key: str) -> Template | None:
         text = self.settings.get(key)
@@ -178,7 +187,7 @@ class CloudWatchLogs(Output):
     def _plans(self, tag: str, events: list[Event]) -> dict[Destination, tuple[list[Event], Plan]]:
         now_ms = self.context.now_ns() // 1_000_000
         return {
-            dest: (routed, plan(routed, encode_messages(routed, self.log_key), now_ms, self.retention_days))
+            dest: (routed, plan(routed, self.messages(routed), now_ms, self.retention_days))
             for dest, routed in self.route(tag, events).items()
         }
 
@@ -193,7 +202,7 @@ class CloudWatchLogs(Output):
                 items.extend(
                     Rendered(destination, message, routed[index][0]) for index, message in zip(batch.indexes, batch.messages)
                 )
-            messages = encode_messages([routed[index] for index, _ in planned.refused], self.log_key)
+            messages = self.messages([routed[index] for index, _ in planned.refused])
             items.extend(
                 Rendered(destination, message or "", routed[index][0], refused=reason)
                 for (index, reason), message in zip(planned.refused, messages)
@@ -229,7 +238,12 @@ class CloudWatchLogs(Output):
         if planned.truncated:
             where = f"{dest[0]}/{dest[1]}"
             self.count(TRUNCATED, planned.truncated)
-            self._reasons.report(("truncated",), planned.truncated, f"{where}: {planned.truncated} events over 256 KiB truncated")
+            broken = planned.truncated_json_broken
+            note = f" ({broken} JSON messages cut as plain text: their strings were too short to make room)" if broken else ""
+            self._reasons.report(
+                ("truncated",), planned.truncated,
+                f"{where}: {planned.truncated} events over CloudWatch's 1 MiB limit truncated{note}", level=logging.WARNING,
+            )
 
     async def _send(self, dest: Destination, routed: list[Event], planned: Plan) -> FlushResult:
         result = FlushResult()
@@ -321,6 +335,8 @@ class CloudWatchLogs(Output):
         params: dict[str, Any] = {"logGroupName": group}
         if self.group_class:
             params["logGroupClass"] = self.group_class
+        if self.group_tags:
+            params["tags"] = self.group_tags
         try:
             await client.create_log_group(**params)
         except Exception as exc:

@@ -34,7 +34,7 @@ CONFIG = """\
     DB              {state}/offsets.db
 
 [OUTPUT]
-    Name               cloudwatch
+    Name               cloudwatch_logs
     Match              app.*
     region             us-east-1
     endpoint           127.0.0.1

@@ -148,7 +148,7 @@ async def test_25_hour_spread_is_split_and_out_of_order_input_sorted(moto_server
 async def test_oversized_events_truncated_and_time_window_respected(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
     now = time.time_ns()
     events = [
-        (now, {"log": "\u00e9" * 200_000}),  # 400,000 UTF-8 bytes
+        (now, {"log": "\u00e9" * 600_000}),  # 1,200,000 UTF-8 bytes
         (now - 15 * 24 * HOUR_NS, {"log": "too old"}),
         (now + 3 * HOUR_NS, {"log": "too far ahead"}),
         (now, {"log": "fine"}),
@@ -166,6 +166,18 @@ async def test_oversized_events_truncated_and_time_window_respected(moto_server:
     assert metrics.value("shipper_cloudwatch_skipped_events_total", name=name, reason="too_old") == 1
     assert metrics.value("shipper_cloudwatch_skipped_events_total", name=name, reason="too_new") == 1
     assert result.dropped_count == 2 and not result.retry
+
+
+async def test_an_oversized_json_record_arrives_as_valid_json(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    events = [(now, {"log": "y" * 1_500_000, "stream": "stdout"}), (now, {"log": "small"})]
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on") as out:
+        await out.flush("t", events)
+    assert_valid_requests(moto_proxy)
+    messages = [e["message"] for e in await read_back(moto_server, "g", "s")]
+    stored = [orjson.loads(m) for m in messages]
+    assert stored[0]["stream"] == "stdout" and stored[0]["log"].endswith(" bytes]") and stored[1] == {"log": "small"}
+    assert MAX_EVENT_BYTES - 100 < len(messages[0].encode()) <= MAX_EVENT_BYTES
 
 
 async def test_deleted_stream_is_recreated_and_the_put_retried_once(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
@@ -211,3 +223,22 @@ async def test_group_class_is_applied_to_created_groups(moto_server: MotoServer,
                        log_group_class="infrequent_access") as out:
         await out.flush("t", [(time.time_ns(), {"a": 1})])
     assert moto_proxy.calls("CreateLogGroup")[0].body == {"logGroupName": "ia", "logGroupClass": "INFREQUENT_ACCESS"}
+
+
+async def test_go_cloudwatch_templates_create_tagged_groups(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:
+    now = time.time_ns()
+    events = [(now, {"kubernetes": {"namespace_name": ns, "pod_name": f"{ns}-pod"}, "n": i}) for i, ns in enumerate(["a", "b", "a"])]
+    events.append((now, {"n": 3}))
+    async with running("cloudwatch", moto_proxy, url_endpoint=True, log_group_name="/eks/$(kubernetes['namespace_name'])",
+                       log_stream_name="$(kubernetes['pod_name'])", default_log_group_name="/eks/other",
+                       auto_create_group="true", new_log_group_tags="team=logs,env=test", log_retention_days="7") as out:
+        await out.flush("kube.app", events)
+    assert_valid_requests(moto_proxy)
+    assert [orjson.loads(e["message"])["n"] for e in await read_back(moto_server, "/eks/a", "a-pod")] == [0, 2]
+    assert [orjson.loads(e["message"])["n"] for e in await read_back(moto_server, "/eks/b", "b-pod")] == [1]
+    assert [orjson.loads(e["message"])["n"] for e in await read_back(moto_server, "/eks/other", "/fluentbit-default")] == [3]
+    async with aws_client(moto_server, "logs") as logs:
+        groups = {g["logGroupName"]: g for g in (await logs.describe_log_groups())["logGroups"]}
+        tags = await logs.list_tags_log_group(logGroupName="/eks/a")
+    assert set(groups) == {"/eks/a", "/eks/b", "/eks/other"} and groups["/eks/a"].get("retentionInDays") == 7
+    assert tags["tags"] == {"team": "logs", "env": "test"}

@@ -19,8 +19,8 @@ from shipper.outputs.cloudwatch_batching import (
     MAX_SPAN_MS,
     encode_messages,
     plan,
-    truncate_utf8,
 )
+from shipper.outputs.cloudwatch_truncation import truncate_utf8
 from tests.factory import make_plugin
 
 NOW_MS = 1_800_000_000_000
@@ -99,7 +99,7 @@ def test_a_retention_shorter_than_14_days_narrows_the_window() -> None:
 
 
 def test_oversized_events_are_truncated_on_a_character_boundary() -> None:
-    events = [(NOW_MS * MS, {"log": "x" + "\u2713" * 100_000})]
+    events = [(NOW_MS * MS, {"log": "x" + "\u2713" * 400_000})]  # 1.2 MB of UTF-8
     result = planned(events, "log")
     (message,) = result.batches[0].messages
     assert result.truncated == 1
@@ -120,7 +120,7 @@ def test_any_input_gives_valid_requests_and_loses_nothing(spec: list[tuple[int, 
 
 def output(**options: str):
     base = {"region": "us-east-1", "log_group_name": "g"}
-    return make_plugin("output", "cloudwatch", {**base, **options})
+    return make_plugin("output", "cloudwatch_logs", {**base, **options})
 
 
 @pytest.mark.parametrize(
