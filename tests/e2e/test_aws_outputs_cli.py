@@ -43,8 +43,8 @@ CONFIG = """\
     Refresh_Interval 1
 
 [FILTER]
-    Name       parser
-    Match      app.golang
+    Name        parser
+    Match_Regex ^app\\.(golang|cw)$
     Key_Name   log
     Parser     json
 
@@ -73,12 +73,41 @@ CONFIG = """\
     endpoint         {url}
     delivery_stream  {delivery_stream}
     data_keys        log
+
+[OUTPUT]
+    Name               cloudwatch
+    Match              app.cw
+    region             us-east-1
+    endpoint           {url}
+    log_group_name     /eks/$(kubernetes['namespace_name'])
+    log_stream_name    $(kubernetes['pod_name']).$(tag[1])
+    auto_create_group  true
 """
 
 
 def write_lines(path: Path, count: int) -> None:
     with path.open("a") as handle:
         handle.writelines(orjson.dumps({"n": n, "pod": f"pod-{n % 3}"}).decode() + "\n" for n in range(count))
+
+
+def write_kubernetes_lines(path: Path, count: int) -> None:
+    """Lines carrying kubernetes metadata (as the kubernetes filter would add it) for the name templates."""
+    with path.open("a") as handle:
+        for n in range(count):
+            meta = {"namespace_name": f"ns{n % 2}", "pod_name": f"pod{n % 2}"}
+            handle.write(orjson.dumps({"n": n, "kubernetes": meta}).decode() + "\n")
+
+
+async def cloudwatch_messages(moto: MotoServer) -> dict[tuple[str, str], list[str]]:
+    """Every event in moto's CloudWatch Logs, by (group, stream)."""
+    async with aws_client(moto, "logs") as logs:
+        found: dict[tuple[str, str], list[str]] = {}
+        for group in (await logs.describe_log_groups())["logGroups"]:
+            name = group["logGroupName"]
+            for stream in (await logs.describe_log_streams(logGroupName=name))["logStreams"]:
+                events = await logs.get_log_events(logGroupName=name, logStreamName=stream["logStreamName"], startFromHead=True)
+                found[(name, stream["logStreamName"])] = [e["message"] for e in events["events"]]
+        return found
 
 
 async def run_until(config: Path, done: Callable[[], Awaitable[bool]], timeout: float = 60) -> str:
@@ -109,6 +138,7 @@ async def test_kinesis_streams_and_the_go_names_deliver_every_line(
     write_lines(logs / "streams.log", LINES)
     write_lines(logs / "golang.log", LINES)
     write_lines(logs / "hose.log", LINES)
+    write_kubernetes_lines(logs / "cw.log", LINES)
     config = tmp_path / "fluent-bit.conf"
     parsers = tmp_path / "parsers.conf"
     parsers.write_text("[PARSER]\n    Name   json\n    Format json\n")
@@ -116,13 +146,16 @@ async def test_kinesis_streams_and_the_go_names_deliver_every_line(
     c_records: list[tuple[str, bytes]] = []
     go_records: list[tuple[str | None, bytes]] = []
     hose_lines: list[bytes] = []
+    cw_events: dict[tuple[str, str], list[str]] = {}
 
     async def delivered() -> bool:
-        nonlocal c_records, go_records, hose_lines
+        nonlocal c_records, go_records, hose_lines, cw_events
         c_records = await kinesis_records(moto_server, "c-stream")
         go_records = [r for _, blob in await kinesis_records(moto_server, "go-stream") for r in deaggregate(blob)]
         hose_lines = b"".join(await s3_objects(moto_server)).splitlines()
-        return min(len(c_records), len(go_records), len(hose_lines)) >= LINES
+        cw_events = await cloudwatch_messages(moto_server)
+        cw_count = sum(map(len, cw_events.values()))
+        return min(len(c_records), len(go_records), len(hose_lines), cw_count) >= LINES
 
     await run_until(config, delivered)
     # kinesis_streams: Fluent Bit's record text (the tail record's "log" holds the line), one record each
@@ -135,3 +168,9 @@ async def test_kinesis_streams_and_the_go_names_deliver_every_line(
     # firehose (Go): data_keys keeps "log" only; Go JSON lines in the S3 objects behind the delivery stream
     assert sorted(orjson.loads(orjson.loads(line)["log"])["n"] for line in hose_lines) == list(range(LINES))
     assert all(list(orjson.loads(line)) == ["log"] for line in hose_lines)
+    # cloudwatch (Go): $(...) templates put each namespace in its own group and each pod in its own stream
+    assert set(cw_events) == {("/eks/ns0", "pod0.cw"), ("/eks/ns1", "pod1.cw")}
+    for (group, _), messages in cw_events.items():
+        records = [orjson.loads(m) for m in messages]
+        assert {r["kubernetes"]["namespace_name"] for r in records} == {group.removeprefix("/eks/")}
+    assert sorted(orjson.loads(m)["n"] for ms in cw_events.values() for m in ms) == list(range(LINES))
