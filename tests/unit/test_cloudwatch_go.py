@@ -61,9 +61,8 @@ def test_messages_are_go_json_or_the_log_key_value_trimmed() -> None:
     items = out.dry_run("t", [(NOW, {"z": 1, "a": "<&>"})]).items
     assert items[0].payload == '{"a":"\\u003c\\u0026\\u003e","z":1}'
     keyed = output(log_group_name="g", log_stream_name="s", log_key="log")
-    assert [i.payload for i in keyed.dry_run("t", [(NOW, {"log": "  text \n"}), (NOW, {"log": {"n": 1}}), (NOW, {"x": 1})]).items] == [
-        "text", '{"n":1}'
-    ]
+    items = keyed.dry_run("t", [(NOW, {"log": "  text \n"}), (NOW, {"log": {"n": 1}}), (NOW, {"x": 1})]).items
+    assert [(i.payload, i.refused) for i in items] == [("text", None), ('{"n":1}', None), ("", "missing_log_key")]
 
 
 def test_group_tags_parse_like_the_go_plugin() -> None:
