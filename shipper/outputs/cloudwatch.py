@@ -26,7 +26,6 @@ Messages are Go JSON (:func:`~shipper.outputs.go_plugins.go_json`) or the
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 import string
@@ -36,7 +35,7 @@ from typing import Any
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings
-from shipper.outputs.cloudwatch_logs import FALLBACKS, RETENTION_DAYS, CloudWatchLogs, Destination
+from shipper.outputs.cloudwatch_logs import RETENTION_DAYS, CloudWatchLogs, Destination
 from shipper.outputs.go_plugins import go_json, go_option_table, log_key_data, reject_unsupported
 from shipper.plugin import Context
 from shipper.registry import register
@@ -190,12 +189,5 @@ class CloudWatch(CloudWatchLogs):
             if group is None or stream is None:
                 fallbacks += 1
             routes[(group or self.default_group, stream or self.default_stream)].append(event)
-        if fallbacks:
-            self.count(FALLBACKS, fallbacks)
-            self._reasons.report(
-                ("template",),
-                fallbacks,
-                f"{fallbacks} records lacked a value for a $(...) placeholder; sent to the default group/stream",
-                level=logging.WARNING,
-            )
+        self.report_fallbacks(fallbacks)
         return routes

@@ -174,15 +174,17 @@ class CloudWatchLogs(Output):
                 group = group or self.group_name
                 name = name or stream
             routes[(group, name)].append(event)
-        if fallbacks:
-            self.count(FALLBACKS, fallbacks)
+        self.report_fallbacks(fallbacks)
+        return routes
+
+    def report_fallbacks(self, count: int) -> None:
+        """Count (and warn, rate-limited) records whose name template lacked a value."""
+        if count:
+            self.count(FALLBACKS, count)
             self._reasons.report(
-                ("template",),
-                fallbacks,
-                f"{fallbacks} records lacked a template value; sent to the fallback group/stream",
+                ("template",), count, f"{count} records lacked a template value; sent to the fallback group/stream",
                 level=logging.WARNING,
             )
-        return routes
 
     def _plans(self, tag: str, events: list[Event]) -> dict[Destination, tuple[list[Event], Plan]]:
         now_ms = self.context.now_ns() // 1_000_000
