@@ -7,6 +7,9 @@ appended at the end; records with no matching key are left alone.
 appended at the end (a non-map value is left alone, an empty map disappears).
 ``Add_prefix``/``Remove_prefix`` rename the moved keys (not both in one
 filter).  On a clash with an existing key the moved value wins, at the end.
+As in Fluent Bit, ``Nest_under`` and ``Nested_under`` are one setting under
+two names (the last one written wins) whatever the operation: AWS's
+Container Insights manifest nests with ``Nested_under``.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ class NestFilter(Filter):
     options = (
         Option("operation", required=True, choices=("nest", "lift"), help="nest or lift"),
         Option("wildcard", repeatable=True, help="keys to nest (trailing * = prefix)"),
-        Option("nest_under", help="map to nest the keys under (nest)"),
-        Option("nested_under", help="map whose keys to lift (lift)"),
+        Option("nest_under", help="map to nest the keys under (nest), or to lift (same as Nested_under)"),
+        Option("nested_under", help="map whose keys to lift (lift), or to nest under (same as Nest_under)"),
         Option("add_prefix", help="prefix added to moved keys"),
         Option("remove_prefix", help="prefix removed from moved keys"),
     )
@@ -46,17 +49,16 @@ class NestFilter(Filter):
         else:
             self.rename = lambda key: key
         self.renames = bool(add or remove)
+        under = [p.value for p in settings.ordered(["nest_under", "nested_under"]) if p.value]
         if self.operation == "nest":
-            if not settings["wildcard"] or not settings.get("nest_under"):
+            if not settings["wildcard"] or not under:
                 raise ConfigError("nest: Operation nest needs Wildcard and Nest_under", settings.location)
             patterns = settings["wildcard"]
             self.exact = frozenset(p for p in patterns if not p.endswith("*"))
             self.prefixes = tuple(p[:-1] for p in patterns if p.endswith("*"))
-            self.under: str = settings["nest_under"]
-        else:
-            if not settings.get("nested_under"):
-                raise ConfigError("nest: Operation lift needs Nested_under", settings.location)
-            self.under = settings["nested_under"]
+        elif not under:
+            raise ConfigError("nest: Operation lift needs Nested_under", settings.location)
+        self.under: str = under[-1]
 
     def _nest(self, events: list[Event]) -> None:
         exact, prefixes, under, rename = self.exact, self.prefixes, self.under, self.rename

@@ -60,6 +60,18 @@ async def apply(props: list[tuple[str, str]], record: dict) -> dict:
         ([("operation", "lift"), ("nested_under", "meta")], {"meta": {}}, {}),
         ([("operation", "lift"), ("nested_under", "meta")], {"meta": "string"}, {"meta": "string"}),
         ([("operation", "lift"), ("nested_under", "meta")], {"other": 1}, {"other": 1}),
+        # Nest_under and Nested_under are one setting in Fluent Bit: the Container Insights
+        # manifest nests with Nested_under (and the last one written wins)
+        (
+            [("operation", "nest"), ("wildcard", "Docker.*"), ("nested_under", "docker"), ("remove_prefix", "Docker.")],
+            {"log": "x", "Docker.container_id": "0a1b"},
+            {"log": "x", "docker": {"container_id": "0a1b"}},
+        ),
+        (
+            [("operation", "lift"), ("nested_under", "a"), ("nest_under", "b")],
+            {"a": {"x": 1}, "b": {"y": 2}},
+            {"a": {"x": 1}, "y": 2},
+        ),
     ],
 )
 async def test_nest(props: list[tuple[str, str]], record: dict, expected: dict) -> None:
