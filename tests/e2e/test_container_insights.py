@@ -162,3 +162,25 @@ def test_deploy_daemonset_ships_the_same_samples_to_the_same_groups(tmp_path: Pa
     agents = {s for s in streams(theirs) if "fluent-bit-" in s[1] or "cloudwatch-agent-" in s[1]}
     assert len(agents) == 2 and streams(ours) == streams(theirs) - agents
     assert {group.rsplit("/", 1)[1] for group, _ in streams(ours)} == {"application", "dataplane", "host"}
+
+
+COMPATIBLE = MANIFEST.with_name("fluent-bit-compatible.yaml")
+
+
+def test_the_go_plugin_variant_passes_check_and_fills_its_stream_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fluent-bit-compatible.yaml: Docker_Mode inputs, nest filters and the Go cloudwatch plugin's $(...) streams."""
+    env_for(monkeypatch)
+    checked = shipper("check", "-c", str(COMPATIBLE))
+    assert checked.returncode == 0, checked.stderr
+    rows = dry_run(tmp_path, monkeypatch, COMPATIBLE)
+    assert rows and not [r for r in rows if "refused" in r]
+    streams = {(r["destination"]["log_group"].rsplit("/", 1)[1], r["destination"]["log_stream"]) for r in rows}
+    assert ("application", CONTAINERS["app"].removesuffix(".log")) in streams  # $(tag[4])
+    assert ("dataplane", f"kubelet.service-{NODE}") in streams  # $(tag[2]).$(tag[3])-$(hostname)
+    assert ("host", f"host.secure-{NODE}") in streams  # $(tag)-$(host)
+    assert {group for group, _ in streams} == {"application", "dataplane", "host"}
+    app = next(json.loads(r["payload"]) for r in rows if r["destination"]["log_stream"] == CONTAINERS["app"][:-4])
+    # lift, rename, nest, nest: the container id moved from kubernetes.docker_id to docker.container_id
+    assert app["docker"] == {"container_id": HEX} and "docker_id" not in app["kubernetes"]
