@@ -29,7 +29,7 @@ from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.go_plugins import GO_RECORD_OPTIONS, GoRecordEncoder, go_option_table
 from shipper.outputs.kinesis_streams.aggregation import DEFAULT_SKIP_SIZE, Aggregator
-from shipper.outputs.kinesis_streams.output import KinesisStreams, Skipped
+from shipper.outputs.kinesis_streams.output import KinesisStreams, Refused
 from shipper.outputs.kinesis_streams.records import (
     MAX_PARTITION_KEY_CHARS,
     MAX_RECORD_BYTES,
@@ -106,12 +106,12 @@ class Kinesis(KinesisStreams):
         data += self.newline
         return self.compress(data) if self.compress is not None else data
 
-    def entries(self, tag: str, events: list[Event], skipped: Skipped) -> Iterator[tuple[Entry, list[int]]]:
+    def entries(self, tag: str, events: list[Event], refused: Refused) -> Iterator[tuple[Entry, list[int]]]:
         aggregator = Aggregator(self.aggregate_limit, self.skip_size, _random_key) if self.aggregate else None
         for index, (ts, record) in enumerate(events):
             data = self._data(ts, record)
             if data is None:
-                skipped["missing_log_key"] += 1
+                refused.append((index, "missing_log_key"))
                 continue
             key = self._partition_key(record)
             if aggregator is None:

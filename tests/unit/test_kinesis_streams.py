@@ -79,7 +79,7 @@ async def test_an_oversize_record_is_dropped_and_counted_and_the_rest_go_out() -
     out = output(fake)
     result = await out.flush("app", [(1, {"big": "x" * MAX_RECORD_BYTES}), (2, {"small": 1})])
     assert [data for _, data in fake.stored] == [b'{"small":1}\n']
-    assert result.dropped == {"too_large: records are larger than Kinesis's 1 MiB record limit": 1}
+    assert result.dropped == {"too_large: the record is larger than Kinesis's 1 MiB record limit": 1}
     assert out.metrics.value("shipper_kinesis_skipped_records_total", name=out.instance_name, reason="too_large") == 1
 
 
@@ -88,6 +88,15 @@ def test_dry_run_shows_each_record_and_the_request_count() -> None:
     batch = out.dry_run("app", [(i, {"i": i}) for i in range(501)])
     assert batch.requests == 2 and len(batch.items) == 501
     assert batch.items[0].payload == '{"i":0}\n' and batch.items[0].destination["stream"] == "logs"
+
+
+def test_dry_run_shows_left_out_records_with_their_reason() -> None:
+    out = output(FakeKinesis(), log_key="log")
+    batch = out.dry_run("app", [(1, {"log": "ok"}), (2, {"other": 1}), (3, {"log": "x" * MAX_RECORD_BYTES})])
+    assert [(i.payload[:10], i.refused) for i in batch.items] == [
+        ("ok\n", None), ('{"other":1', "missing_log_key"), ('{"log":"xx', "too_large")
+    ]
+    assert set(batch.reasons) >= {"missing_log_key", "too_large"}
 
 
 def test_body_is_the_put_records_json_shape() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from shipper import jsonfmt
 from shipper.aws import AwsClient, AwsSettings, classify
 from shipper.aws.rawbody import install
 from shipper.events import Event
@@ -36,13 +37,13 @@ REQUESTS = "shipper_kinesis_requests_total"
 #: what a record becomes when Fluent Bit finds it empty (``{}``, or an empty ``log_key`` value): not sent.
 _EMPTY = frozenset({b"{}\n", b"\n"})
 
-#: records an output left out, by reason (the keys of :data:`SKIP_REASONS`).
-Skipped = Counter[str]
+#: records an output leaves out, as (event index, reason code); the codes are the keys of :data:`REFUSALS`.
+Refused = list[tuple[int, str]]
 
-SKIP_REASONS = {
-    "missing_log_key": "have no log_key",
-    "empty": "are empty (skipped, as Fluent Bit does)",
-    "too_large": "are larger than Kinesis's 1 MiB record limit",
+REFUSALS = {
+    "missing_log_key": "the record has no log_key value",
+    "empty": "the record is empty (skipped, as Fluent Bit does)",
+    "too_large": "the record is larger than Kinesis's 1 MiB record limit",
 }
 
 
@@ -79,43 +80,50 @@ class KinesisStreams(Output):
             await self.client.close()
 
     # -- encoding ----------------------------------------------------------------
-    def entries(self, tag: str, events: list[Event], skipped: Skipped) -> Iterator[tuple[Entry, list[int]]]:
-        """Each record to send and the input events it carries; what is left out goes in ``skipped``."""
+    def entries(self, tag: str, events: list[Event], refused: Refused) -> Iterator[tuple[Entry, list[int]]]:
+        """Each record to send and the input events it carries; what is left out goes in ``refused``."""
         for index, data in enumerate(encode_records(events, self.log_key, self.time_key, self.time_format)):
             if data is None:
-                skipped["missing_log_key"] += 1
+                refused.append((index, "missing_log_key"))
             elif data in _EMPTY:
-                skipped["empty"] += 1
+                refused.append((index, "empty"))
             else:
                 yield Entry(data, self.partition_keys()), [index]
 
-    def _plan(self, tag: str, events: list[Event], result: FlushResult) -> Plan:
-        """The requests for ``events``; what is left out is counted and, but for empty records, dropped in ``result``."""
-        skipped: Skipped = Counter()
-        planned = plan(list(self.entries(tag, events, skipped)))
-        if planned.too_large:
-            skipped["too_large"] += len(planned.too_large)
-        for reason, amount in skipped.items():
+    def _plan(self, tag: str, events: list[Event]) -> tuple[Plan, Refused]:
+        refused: Refused = []
+        planned = plan(list(self.entries(tag, events, refused)))
+        refused.extend((index, "too_large") for index in planned.too_large)
+        return planned, refused
+
+    def _account(self, refused: Refused, result: FlushResult) -> None:
+        """Count what was left out; all but empty records are drops."""
+        for reason, amount in Counter(reason for _, reason in refused).items():
             self.count(SKIPPED, amount, reason=reason)
             if reason != "empty":
-                result.add_dropped(f"{reason}: records {SKIP_REASONS[reason]}", amount)
-        return planned
+                result.add_dropped(f"{reason}: {REFUSALS[reason]}", amount)
 
     # -- dry run -------------------------------------------------------------------
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
-        planned = self._plan(tag, events, FlushResult())
+        """Each record as sent, with stream and partition key; a left-out record as the record's JSON."""
+        planned, refused = self._plan(tag, events)
         items = [
             Rendered({"stream": self.stream, "partition_key": entry.partition_key}, _text(entry.data), events[group[0]][0])
             for batch in planned.batches
             for entry, group in zip(batch.entries, batch.events)
         ]
-        return DryRunBatch(items, len(planned.batches))
+        items += [
+            Rendered({"stream": self.stream}, jsonfmt.dumps_str(events[index][1]), events[index][0], refused=reason)
+            for index, reason in refused
+        ]
+        return DryRunBatch(items, len(planned.batches), REFUSALS)
 
     # -- delivery ------------------------------------------------------------------
     async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         assert self.transport is not None, "flush before start"
         result = FlushResult()
-        planned = self._plan(tag, events, result)
+        planned, refused = self._plan(tag, events)
+        self._account(refused, result)
         for position, batch in enumerate(planned.batches):
             try:
                 response = await self.transport.put_records(self.stream, batch.body(self.stream))
