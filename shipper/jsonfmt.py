@@ -111,3 +111,39 @@ def dumps(obj: Any) -> bytes:
 def dumps_str(obj: Any) -> str:
     """:func:`dumps` as text."""
     return dumps(obj).decode("ascii")
+
+
+#: orjson, which every output encodes with, refuses values nested deeper than this.
+ENCODER_MAX_DEPTH = 255
+#: levels kept free for filters to add above a parsed value (Merge_Log_Key, nest, lift).
+FILTER_HEADROOM = 55
+#: the deepest a parser may build: anything deeper stays the string it was.
+MAX_PARSED_DEPTH = ENCODER_MAX_DEPTH - FILTER_HEADROOM
+
+
+def too_deep(text: str | bytes, value: Any) -> bool:
+    """True when ``value``, parsed from the JSON ``text``, nests deeper than :data:`MAX_PARSED_DEPTH`.
+
+    A parser must not produce what the outputs cannot encode (one such record
+    would otherwise fail every flush of its batch).  The text is the cheap
+    test: a value can only be that deep if the text is at least twice as long
+    and holds that many opening brackets.  Only then is the depth measured, at
+    C speed: orjson encodes the value under ``FILTER_HEADROOM`` extra levels
+    and refuses it exactly when it is too deep.
+    """
+    if len(text) <= 2 * MAX_PARSED_DEPTH:
+        return False
+    if isinstance(text, str):
+        opening = text.count("{") + text.count("[")
+    else:
+        opening = text.count(b"{") + text.count(b"[")
+    if opening <= MAX_PARSED_DEPTH:
+        return False
+    wrapped = value
+    for _ in range(FILTER_HEADROOM):
+        wrapped = [wrapped]
+    try:
+        orjson.dumps(wrapped, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError as exc:  # also raised for integers over 64 bits, which are fine
+        return "recursion" in str(exc).lower()
+    return False

@@ -7,16 +7,24 @@ fields replace the record, unless ``Reserve_Data`` keeps the other original
 fields (after the parsed ones; on a clash the original value wins, at its
 position in the original order) and ``Preserve_Key`` keeps ``Key_Name`` too.
 A parsed time replaces the record's timestamp.  Times that do not parse are
-counted in ``shipper_parser_time_errors_total{name=..., parser=...}``.
+counted in ``shipper_parser_time_errors_total{name=..., parser=...}``; JSON
+nested deeper than the outputs can encode stays unparsed, counted in
+``shipper_parser_too_deep_records_total``.
 """
 
 from __future__ import annotations
 
+import logging
+
 from shipper.errors import ConfigError
+from shipper.jsonfmt import MAX_PARSED_DEPTH
 from shipper.events import Event
 from shipper.options import Option, Settings, suggest
 from shipper.plugin import Context, Filter
+from shipper.reasonlog import ReasonLog
 from shipper.registry import register
+
+TOO_DEEP_METRIC = "shipper_parser_too_deep_records_total"
 
 
 @register
@@ -45,6 +53,7 @@ class ParserFilter(Filter):
                 settings.where("parser"),
             )
         self.parsers = [known[n] for n in names]
+        self._reasons = ReasonLog(self.log, level=logging.WARNING)
         self.key: str = settings["key_name"]
         self.preserve: bool = settings["preserve_key"]
         self.reserve: bool = settings["reserve_data"]
@@ -52,7 +61,7 @@ class ParserFilter(Filter):
     async def process(self, tag: str, events: list[Event]) -> list[Event]:
         key, preserve, reserve = self.key, self.preserve, self.reserve
         parses = [p.parse for p in self.parsers]
-        errors_before = [p.time_errors for p in self.parsers]
+        errors_before = [(p.time_errors, p.too_deep) for p in self.parsers]
         out: list[Event] = []
         append = out.append
         for event in events:
@@ -86,7 +95,15 @@ class ParserFilter(Filter):
                 parsed.pop(key, None)
                 parsed[key] = value
             append((event[0] if ts is None else ts, parsed))
-        for parser, before in zip(self.parsers, errors_before):
-            if parser.time_errors != before:
-                self.count("shipper_parser_time_errors_total", parser.time_errors - before, parser=parser.name)
+        for parser, (time_errors, too_deep) in zip(self.parsers, errors_before):
+            if parser.time_errors != time_errors:
+                self.count("shipper_parser_time_errors_total", parser.time_errors - time_errors, parser=parser.name)
+            if parser.too_deep != too_deep:
+                self.count(TOO_DEEP_METRIC, parser.too_deep - too_deep, parser=parser.name)
+                count = parser.too_deep - too_deep
+                self._reasons.report(
+                    ("too_deep", parser.name), count,
+                    f"{count} {key!r} values nest deeper than {MAX_PARSED_DEPTH} levels; "
+                    f"left unparsed by parser {parser.name!r} because outputs cannot encode them",
+                )
         return out

@@ -9,6 +9,7 @@ import orjson
 
 from shipper.errors import ConfigError
 from shipper.events import now_ns
+from shipper.jsonfmt import MAX_PARSED_DEPTH, too_deep
 from shipper.options import Option
 from shipper.plugin import Context, Input
 from shipper.registry import register
@@ -40,6 +41,11 @@ class DummyInput(Input):
             raise ConfigError(f"[INPUT] dummy: option 'Dummy' is not valid JSON: {exc}", settings.where("dummy")) from None
         if not isinstance(record, dict):
             raise ConfigError("[INPUT] dummy: option 'Dummy' must be a JSON object", settings.where("dummy"))
+        if too_deep(settings["dummy"], record):
+            raise ConfigError(
+                f"[INPUT] dummy: option 'Dummy' nests deeper than {MAX_PARSED_DEPTH} levels, which outputs cannot encode",
+                settings.where("dummy"),
+            )
         self.record = record
         interval_ns = settings["interval_sec"] * 1_000_000_000 + settings["interval_nsec"]
         rate = settings["rate"]

@@ -10,6 +10,7 @@ import orjson
 
 from shipper.errors import ConfigError
 from shipper.events import Event, now_ns
+from shipper.jsonfmt import too_deep
 from shipper.options import Option
 from shipper.plugin import Context, Input
 from shipper.registry import register
@@ -46,6 +47,8 @@ class StdinInput(Input):
             try:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError:
+                value = None
+            if too_deep(line, value):  # outputs could not encode it: kept as text
                 value = None
             if isinstance(value, dict):
                 return (now_ns(), value)

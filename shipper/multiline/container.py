@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from shipper.events import Event, now_ns
+from shipper.jsonfmt import too_deep
 from shipper.multiline.definition import BUFFER_LIMIT, MultilineParser
 from shipper.multiline.timestamps import Rfc3339Cache
 
@@ -134,7 +135,7 @@ class DockerDecoder(_ContainerDecoder):
                 record = loads(items[index])
             except orjson.JSONDecodeError:
                 return index
-            if type(record) is not dict:
+            if type(record) is not dict or too_deep(items[index], record):
                 return index
             text = record.get("log")
             if type(text) is not str:

@@ -26,7 +26,8 @@ class Parser:
     """A named ``[PARSER]``: ``parse(text) -> (time_ns | None, record) | None``.
 
     ``time_errors`` counts records whose time could not be parsed (they keep
-    the caller's time); callers report it as a metric.
+    the caller's time), and ``too_deep`` texts left unparsed because they nest
+    deeper than the outputs can encode; callers report both as metrics.
     """
 
     format = ""
@@ -52,6 +53,7 @@ class Parser:
         self.skip_empty = skip_empty
         self.post = bool(self.types or self.decoders)
         self.time_errors = 0
+        self.too_deep = 0
         self._warned_at = 0.0
 
     def parse(self, text: str | bytes) -> Result | None:

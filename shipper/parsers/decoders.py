@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from shipper.errors import ConfigError
+from shipper.jsonfmt import too_deep
 
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "a": "\a", "v": "\v", '"': '"', "\\": "\\", "/": "/", "'": "'"}
@@ -47,7 +48,7 @@ def _json(value: str) -> Any:
         decoded = orjson.loads(value)
     except orjson.JSONDecodeError:
         return _FAILED
-    return decoded if isinstance(decoded, dict) else _FAILED
+    return decoded if isinstance(decoded, dict) and not too_deep(value, decoded) else _FAILED
 
 
 def _mysql_quoted(value: str) -> Any:

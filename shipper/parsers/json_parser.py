@@ -1,7 +1,9 @@
 """``Format json``: the text must be one JSON object (golden case 16).
 
 Leading whitespace and text after the closing brace are ignored; a
-top-level array, a scalar or invalid JSON does not match.  A time that does
+top-level array, a scalar or invalid JSON does not match, and neither does
+an object nested deeper than the outputs can encode
+(:data:`shipper.jsonfmt.MAX_PARSED_DEPTH`): such a text stays a string.  A time that does
 not fit ``Time_Format`` (or is not a string) leaves the time key in the
 record, unlike the regex parser.
 """
@@ -13,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from shipper.jsonfmt import too_deep
 from shipper.parsers.base import Parser, Result, as_text
 
 _loads = orjson.loads
@@ -43,6 +46,9 @@ class JsonParser(Parser):
         except _JSONDecodeError:
             record = _lenient(text)
         if type(record) is not dict:
+            return None
+        if too_deep(text, record):
+            self.too_deep += 1
             return None
         ts = None
         if self.time is not None and self.time_key in record:

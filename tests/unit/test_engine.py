@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 
 import orjson
@@ -10,6 +11,7 @@ import pytest
 
 from shipper.config.model import ConfigDocument
 from shipper.engine.core import Engine
+from shipper.engine.dryrun import DryRunPrinter
 from shipper.engine.retry import backoff_delay, parse_retry_limit
 from shipper.errors import ConfigError, PermanentError, RetryableError
 from shipper.outputs.result import FlushResult
@@ -189,6 +191,21 @@ async def test_a_record_the_output_cannot_encode_is_dropped_alone_and_the_rest_d
     assert m.value("fluentbit_output_dropped_records_total", name=out.instance_name) == 1
     assert m.value("shipper_output_dropped_records_total", name=out.instance_name, reason="unencodable") == 1
     assert m.value("fluentbit_output_retries_total", name=out.instance_name) == 0
+
+
+async def test_dry_run_shows_a_record_the_output_cannot_encode_as_refused():
+    src = make_plugin("input", "test_scripted")
+    out = make_plugin("output", "test_scripted_out", {"match": "*"})
+    src.chunks = [("t", ev({"n": 1}, nested(1000), {"n": 2}), "tok", 3)]
+    p = pipeline([src], [out])
+    stream = io.StringIO()
+    printer = DryRunPrinter(stream, "jsonl")
+    assert await asyncio.wait_for(Engine(p, printer=printer).run(), timeout=20) == 0
+    rows = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+    assert [row["payload"] for row in rows if "refused" not in row] == ['{"n":1}', '{"n":2}']
+    assert [row["refused"] for row in rows if "refused" in row] == ["unencodable"]
+    assert "1 refused" in printer.summary([out.instance_name])
+    assert p.context.metrics.value("shipper_output_dropped_records_total", name=out.instance_name, reason="unencodable") == 1
 
 
 async def test_a_flush_result_retries_only_its_retry_list_and_counts_drops_per_reason():

@@ -49,6 +49,15 @@ async def test_docs_example_reserve_data() -> None:
     ]
 
 
+async def test_json_nested_deeper_than_outputs_can_encode_stays_a_string() -> None:
+    deep = '{"ts":"x","a":' + '{"a":' * 999 + "1" + "}" * 1000
+    events = [(1, {"log": deep}), (2, {"log": JSON_LINE})]
+    out, ctx = await run([("key_name", "log"), ("parser", "json_time")], events)
+    assert out[0] == (1, [("log", deep)])
+    assert dict(out[1][1])["app"] == "inner"
+    assert ctx.metrics.value("shipper_parser_too_deep_records_total", name="parser.0", parser="json_time") == 1
+
+
 JSON_LINE = '{"ts":"2024-03-05T10:15:30.250Z","level":"info","app":"inner"}'
 EVENTS = [
     (1, {"log": "GET /index.html 200", "stream": "stdout", "app": "web"}),

@@ -2,10 +2,14 @@
 
 import json
 
+import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shipper.jsonfmt import dumps
+from shipper.errors import ConfigError
+from shipper.jsonfmt import FILTER_HEADROOM, MAX_PARSED_DEPTH, dumps, too_deep
+from tests.factory import make_plugin
 
 
 def test_non_ascii_is_escaped_like_fluent_bit():
@@ -40,3 +44,29 @@ def test_output_is_ascii_json_that_reads_back(value):
     data = dumps(value)
     assert data.isascii()
     assert json.loads(data) == value
+
+
+def nested_json(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+def test_too_deep_is_judged_with_room_for_filters_to_nest_further():
+    for depth, expected in ((MAX_PARSED_DEPTH, False), (MAX_PARSED_DEPTH + 1, True), (1000, True)):
+        text = nested_json(depth)
+        assert too_deep(text, orjson.loads(text)) is expected
+        assert too_deep(text.encode(), orjson.loads(text)) is expected
+    # what is allowed stays encodable after filters add their levels
+    allowed = orjson.loads(nested_json(MAX_PARSED_DEPTH))
+    for _ in range(FILTER_HEADROOM - 1):
+        allowed = {"k": allowed}
+    dumps(allowed)
+
+
+def test_wide_values_with_many_brackets_and_huge_integers_are_not_too_deep():
+    wide = json.dumps([{"n": i} for i in range(1000)] + [2**70])
+    assert not too_deep(wide, json.loads(wide))
+
+
+def test_dummy_refuses_a_record_outputs_could_not_encode():
+    with pytest.raises(ConfigError, match="nests deeper than 200 levels"):
+        make_plugin("input", "dummy", {"dummy": nested_json(300)})

@@ -29,6 +29,13 @@ def test_left_alone_and_counted(log: str) -> None:
     assert stats.not_object == 1 and stats.merged == 0
 
 
+def test_json_nested_deeper_than_outputs_can_encode_stays_a_string() -> None:
+    log = '{"a":' * 1000 + "1" + "}" * 1000
+    record, ts, stats = merged(log)
+    assert record["log"] == log and list(record) == ["time", "stream", "_p", "log"] and ts == TS
+    assert stats.too_deep == 1 and stats.merged == 0
+
+
 def test_object_merged_at_the_end_keeping_log() -> None:
     record, _, stats = merged('  {"padded":"with spaces","n":1.5}   ')
     assert list(record) == ["time", "stream", "_p", "log", "padded", "n"] and stats.merged == 1

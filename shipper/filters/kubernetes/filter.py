@@ -48,6 +48,7 @@ EXCLUDED_METRIC = "shipper_kubernetes_excluded_records_total"
 MERGED_METRIC = "shipper_kubernetes_merged_records_total"
 NOT_MERGED_METRIC = "shipper_kubernetes_merge_skipped_records_total"
 PARSER_MISS_METRIC = "shipper_kubernetes_parser_miss_records_total"
+TOO_DEEP_METRIC = "shipper_kubernetes_merge_too_deep_records_total"
 
 OPTIONS = (
     Option("kube_url", default="https://kubernetes.default.svc", help="API server URL (http:// or https://)"),
@@ -341,6 +342,7 @@ class KubernetesFilter(Filter):
         for metric, value in (
             (EXCLUDED_METRIC, stats.excluded), (MERGED_METRIC, stats.merged),
             (NOT_MERGED_METRIC, stats.not_object), (PARSER_MISS_METRIC, stats.parser_miss),
+            (TOO_DEEP_METRIC, stats.too_deep),
         ):
             if value:
                 self.count(metric, value)

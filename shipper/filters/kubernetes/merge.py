@@ -3,7 +3,8 @@
 Fluent Bit's rules (golden cases 32, 33, 35):
 - a ``log`` string holding one JSON object (surrounding blanks allowed) is
   merged; arrays, strings, invalid JSON and escaped JSON (``{\\"a\\":1}``)
-  are left alone; ``{}`` merges nothing but still counts as merged;
+  are left alone, and so is JSON nested deeper than the outputs can encode
+  (:data:`shipper.jsonfmt.MAX_PARSED_DEPTH`, counted); ``{}`` merges nothing but still counts as merged;
 - a parser (``Merge_Parser``, or one a pod annotation names) replaces JSON
   decoding; if it does not match, nothing is merged (no JSON fallback), and
   if it matches without a time the record's time becomes *now*;
@@ -23,6 +24,7 @@ from typing import Any
 import orjson
 
 from shipper.events import now_ns
+from shipper.jsonfmt import too_deep
 
 _loads = orjson.loads
 _JSONError = orjson.JSONDecodeError
@@ -50,6 +52,8 @@ class MergeStats:
     not_object: int = 0
     parser_miss: int = 0
     excluded: int = 0
+    #: JSON nested deeper than the outputs can encode, left a string.
+    too_deep: int = 0
 
 
 @dataclass
@@ -75,6 +79,9 @@ class Merger:
                     return ts
                 if entries.__class__ is not dict:
                     stats.not_object += 1
+                    return ts
+                if too_deep(log, entries):
+                    stats.too_deep += 1
                     return ts
             else:
                 parsed = parser.parse(log)
