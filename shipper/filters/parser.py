@@ -95,7 +95,7 @@ class ParserFilter(Filter):
                 parsed.pop(key, None)
                 parsed[key] = value
             append((event[0] if ts is None else ts, parsed))
-        for parser, (time_errors, too_deep) in zip(self.parsers, errors_before):
+        for parser, (time_errors, too_deep) in zip(self.parsers, errors_before, strict=True):
             if parser.time_errors != time_errors:
                 self.count("shipper_parser_time_errors_total", parser.time_errors - time_errors, parser=parser.name)
             if parser.too_deep != too_deep:
