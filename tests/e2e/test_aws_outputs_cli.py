@@ -174,3 +174,15 @@ async def test_kinesis_streams_and_the_go_names_deliver_every_line(
         records = [orjson.loads(m) for m in messages]
         assert {r["kubernetes"]["namespace_name"] for r in records} == {group.removeprefix("/eks/")}
     assert sorted(orjson.loads(m)["n"] for ms in cw_events.values() for m in ms) == list(range(LINES))
+
+
+def test_check_names_an_unsupported_go_option_with_its_line(tmp_path: Path) -> None:
+    config = tmp_path / "fluent-bit.conf"
+    config.write_text(
+        "[INPUT]\n    Name dummy\n\n"
+        "[OUTPUT]\n    Name cloudwatch\n    Match *\n    region us-east-1\n    log_group_name g\n"
+        "    log_stream_prefix p-\n    credentials_endpoint http://127.0.0.1:9/creds\n"
+    )
+    result = subprocess.run([sys.executable, "-m", "shipper", "check", "-c", str(config)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"{config}:10" in result.stdout + result.stderr and "credentials_endpoint" in result.stdout + result.stderr
