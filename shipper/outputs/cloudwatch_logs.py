@@ -24,7 +24,7 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from shipper.accessor import Template, compile_template
 from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, classify, error_code
@@ -63,7 +63,7 @@ Destination = tuple[str, str]
 class CloudWatchLogs(Output):
     name = "cloudwatch_logs"
     summary = "send records to Amazon CloudWatch Logs (PutLogEvents)"
-    options = (
+    options: ClassVar[tuple[Option, ...]] = (
         *AWS_OPTIONS,
         Option("log_group_name", required=True, help="log group (the fallback when log_group_template fails)"),
         Option("log_group_template", help="record accessor template for the group, e.g. /eks/$kubernetes['namespace_name']"),

@@ -9,7 +9,7 @@ and so duplicates the records that were accepted.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 
 from shipper import jsonfmt
 from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, classify
@@ -32,7 +32,7 @@ _PLACEHOLDER = {"Records": [{"Data": b"-"}]}
 class KinesisFirehose(Output):
     name = "kinesis_firehose"
     summary = "send records to Amazon Data Firehose (PutRecordBatch)"
-    options = (
+    options: ClassVar[tuple[Option, ...]] = (
         *AWS_OPTIONS,
         Option("delivery_stream", required=True, help="name of the Firehose delivery stream"),
         Option("time_key", help="add the record time under this key"),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import orjson
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from shipper import jsonfmt
 from shipper.outputs.cloudwatch_batching import EVENT_OVERHEAD, MAX_EVENT_BYTES

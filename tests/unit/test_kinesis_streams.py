@@ -108,7 +108,7 @@ def test_aggregates_stay_within_their_size_and_round_trip() -> None:
     aggregator = Aggregator(max_size=10_000, skip_size=2_000, new_key=lambda: "own")
     out = []
     for i in range(300):
-        out += aggregator.add("k%d" % (i % 4) if i % 2 else None, b"%d;" % i + b"x" * 100, i)
+        out += aggregator.add(f"k{i % 4}" if i % 2 else None, b"%d;" % i + b"x" * 100, i)
     out += aggregator.add("big", b"y" * 2_000, 300)
     last = aggregator.finish()
     assert last is not None and aggregator.finish() is None

@@ -110,7 +110,7 @@ class KinesisStreams(Output):
         items = [
             Rendered({"stream": self.stream, "partition_key": entry.partition_key}, _text(entry.data), events[group[0]][0])
             for batch in planned.batches
-            for entry, group in zip(batch.entries, batch.events)
+            for entry, group in zip(batch.entries, batch.events, strict=True)
         ]
         items += [
             Rendered({"stream": self.stream}, jsonfmt.dumps_str(events[index][1]), events[index][0], refused=reason)
