@@ -24,6 +24,7 @@ import codecs
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -57,14 +58,10 @@ def format_double(value: float) -> str:
     return "%.16g" % value
 
 
-def _differs(value: float) -> bool:
-    return orjson.dumps(value) != format_double(value).encode()
-
-
-def _needs_float_fix(obj: Any) -> bool:
-    """True when ``obj`` holds a double that orjson would print unlike Fluent Bit."""
+def _needs_float_fix(obj: Any, fmt: Callable[[float], str]) -> bool:
+    """True when ``obj`` holds a double that orjson prints unlike ``fmt``."""
     if type(obj) is float:
-        return _differs(obj)
+        return orjson.dumps(obj) != fmt(obj).encode()
     if type(obj) is not dict and type(obj) is not list:
         return False
     stack = [obj]
@@ -75,18 +72,29 @@ def _needs_float_fix(obj: Any) -> bool:
             if kind is str or kind is int or kind is bool or value is None:
                 continue
             if kind is float:
-                if _differs(value):
+                if orjson.dumps(value) != fmt(value).encode():
                     return True
             elif kind is dict or kind is list:
                 stack.append(value)
     return False
 
 
-def _fix_number(match: re.Match[bytes]) -> bytes:
-    token = match.group()
-    if token[:1] == b'"' or not any(c in token for c in b".eE"):
-        return token
-    return format_double(float(token)).encode()
+def reprint_doubles(obj: Any, data: bytes, fmt: Callable[[float], str]) -> bytes:
+    """``data``, orjson's JSON text of ``obj``, with its doubles printed by ``fmt`` instead.
+
+    The record is walked first; the text is only re-tokenised when some double
+    prints differently, so ordinary records pay one type walk.
+    """
+    if not _needs_float_fix(obj, fmt):
+        return data
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        token = match.group()
+        if token[:1] == b'"' or not any(c in token for c in b".eE"):
+            return token
+        return fmt(float(token)).encode()
+
+    return _TOKEN.sub(fix, data)
 
 
 def _fallback(obj: Any) -> bytes:
@@ -101,8 +109,7 @@ def dumps(obj: Any) -> bytes:
         data = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:
         data = _fallback(obj)
-    if _needs_float_fix(obj):
-        data = _TOKEN.sub(_fix_number, data)
+    data = reprint_doubles(obj, data, format_double)
     if not data.isascii():
         data = data.decode("utf-8").encode("ascii", "shipper-json-escape")
     return data

@@ -7,7 +7,8 @@ the Go-specific pieces:
 
 - :func:`go_json`: records as Go's ``encoding/json`` writes them (the plugins
   marshal with jsoniter's standard-library mode): map keys sorted, ``<``,
-  ``>``, ``&``, U+2028 and U+2029 escaped, other characters kept as UTF-8;
+  ``>``, ``&``, U+2028 and U+2029 escaped, other characters kept as UTF-8,
+  floats in Go's form (``3`` for 3.0, ``1e-07`` as ``1e-7``);
 - ``data_keys``, ``replace_dots`` and ``log_key`` as the plugins apply them;
 - ``time_key_format`` with the Go strftime's ``%L`` (ms) and ``%f`` (µs);
 - :func:`reject_unsupported`: options shipper does not implement are refused
@@ -16,11 +17,15 @@ the Go-specific pieces:
 
 from __future__ import annotations
 
+import json
+import math
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from shipper.errors import ConfigError
+from shipper.jsonfmt import reprint_doubles
 from shipper.options import Option, Settings
 from shipper.outputs.firehose_records import TimeFormatter
 
@@ -43,9 +48,27 @@ def go_option_table(*options: Option) -> tuple[Option, ...]:
     )
 
 
+def go_float(value: float) -> str:
+    """A float64 as Go's encoding/json prints it: shortest digits, plain between 1e-6 and 1e21, ``1e-7`` style outside."""
+    if math.isnan(value) or math.isinf(value):
+        return "null"  # Go refuses to encode them; the record must still go out
+    magnitude = abs(value)
+    if magnitude == 0 or 1e-6 <= magnitude < 1e21:
+        text = format(Decimal(repr(value)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    text = repr(value)
+    mantissa, _, exponent = text.partition("e")
+    sign, digits = exponent[0], exponent[1:].lstrip("0") or "0"
+    return f"{mantissa}e{sign}{digits.zfill(2) if sign == '+' else digits}"
+
+
 def go_json(value: Any) -> bytes:
     """``value`` as Go's encoding/json writes it (see the module doc)."""
-    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # integers over 64 bits
+        data = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    data = reprint_doubles(value, data, go_float)
     if b"<" in data or b">" in data or b"&" in data or b"\xe2\x80" in data:
         for raw, escaped in _GO_ESCAPES:
             data = data.replace(raw, escaped)
