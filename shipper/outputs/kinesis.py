@@ -106,6 +106,11 @@ class Kinesis(KinesisStreams):
         data += self.newline
         return self.compress(data) if self.compress is not None else data
 
+    def shown(self, entry: Entry, index: int, events: list[Event]) -> str:
+        """The user record's text before compression and aggregation (those apply on the wire)."""
+        ts, record = events[index]
+        return ((self.encode(ts, record) or b"") + self.newline).decode("utf-8")
+
     def entries(self, tag: str, events: list[Event], refused: Refused) -> Iterator[tuple[Entry, list[int]]]:
         aggregator = Aggregator(self.aggregate_limit, self.skip_size, _random_key) if self.aggregate else None
         for index, (ts, record) in enumerate(events):

@@ -132,3 +132,10 @@ def test_aggregates_stay_within_their_size_and_round_trip() -> None:
 def test_go_kinesis_refuses_what_the_go_plugin_refuses(options: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         make_plugin("output", "kinesis", {"region": "us-east-1", "stream": "s", **options})
+
+
+def test_go_kinesis_dry_run_shows_user_records_under_their_aggregate_key() -> None:
+    out = make_plugin("output", "kinesis", {"region": "us-east-1", "stream": "s", "aggregation": "true", "compression": "gzip"})
+    batch = out.dry_run("app", [(1, {"i": 1}), (2, {"i": 2})])
+    assert [i.payload for i in batch.items] == ['{"i":1}', '{"i":2}'] and batch.requests == 1
+    assert batch.items[0].destination == batch.items[1].destination

@@ -108,15 +108,20 @@ class KinesisStreams(Output):
         """Each record as sent, with stream and partition key; a left-out record as the record's JSON."""
         planned, refused = self._plan(tag, events)
         items = [
-            Rendered({"stream": self.stream, "partition_key": entry.partition_key}, _text(entry.data), events[group[0]][0])
+            Rendered({"stream": self.stream, "partition_key": entry.partition_key}, self.shown(entry, index, events), events[index][0])
             for batch in planned.batches
             for entry, group in zip(batch.entries, batch.events, strict=True)
+            for index in group
         ]
         items += [
             Rendered({"stream": self.stream}, jsonfmt.dumps_str(events[index][1]), events[index][0], refused=reason)
             for index, reason in refused
         ]
         return DryRunBatch(items, len(planned.batches), REFUSALS)
+
+    def shown(self, entry: Entry, index: int, events: list[Event]) -> str:
+        """What dry-run shows for event ``index`` sent in ``entry``: here the record's data itself."""
+        return entry.data.decode("utf-8")
 
     # -- delivery ------------------------------------------------------------------
     async def flush(self, tag: str, events: list[Event]) -> FlushResult:
@@ -141,10 +146,3 @@ class KinesisStreams(Output):
                 )
         return result
 
-
-def _text(data: bytes) -> str:
-    """A record as dry-run shows it: its text, or a note for binary (compressed, aggregated) data."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return f"<{len(data)} bytes of binary data>"
