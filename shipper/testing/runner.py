@@ -114,11 +114,12 @@ def _refusals(refused: list[Rendered], reasons: dict[str, str]) -> list[str]:
             for code, n in counts.items()]
 
 
-def _count_failure(expect: Expect, sent: int, refused: list[Rendered], collector: Collector, tracer: Tracer,
-                   match: str) -> list[str]:
+def _count_failure(expect: Expect, sent: list[tuple[str, Rendered]], refused: list[Rendered], collector: Collector,
+                   tracer: Tracer, match: str) -> list[str]:
     wanted = "at least 1" if expect.count is None else str(expect.count)
-    lines = [f"{expect.output}: expected {wanted} record(s), would send {sent}"]
-    if expect.count is not None and sent > expect.count:
+    lines = [f"{expect.output}: expected {wanted} record(s), would send {len(sent)}"]
+    if expect.count is not None and len(sent) > expect.count:
+        lines += [f"  would send: {item.payload}" for _, item in sent[:MAX_RECORDS_SHOWN]]
         return lines
     for step in tracer.steps:
         if step.dropped:
@@ -146,7 +147,7 @@ def evaluate(expect: Expect, collector: Collector, tracer: Tracer, pipeline: Pip
     count_ok = len(sent) == expect.count if expect.count is not None else bool(sent) or expect.refused is not None
     if not count_ok:
         match = "Match_Regex" if output.settings.get("match_regex") else f"Match {output.settings.get('match')!r}"
-        problems += _count_failure(expect, len(sent), refused, collector, tracer, match)
+        problems += _count_failure(expect, sent, refused, collector, tracer, match)
     if expect.refused is not None and len(refused) != expect.refused:
         problems.append(f"{expect.output}: expected {expect.refused} refused record(s), the destination would refuse {len(refused)}")
         problems += _refusals(refused, collector.reasons)

@@ -42,7 +42,7 @@ def test_broken_cases_exit_1_and_say_why(tmp_path: Path) -> None:
     result = shipper("test", "-c", CONFIG, str(HERE / "broken.yaml"), "--junit", str(junit))
     assert result.returncode == 1, result.stderr
     report = blocks(result.stdout)
-    assert result.stdout.endswith("0 passed, 7 failed\n")
+    assert result.stdout.endswith("0 passed, 8 failed\n")
 
     dropped = report["debug lines are shipped"]
     assert "cloudwatch_logs.0: expected 1 record(s), would send 0" in dropped
@@ -66,6 +66,10 @@ def test_broken_cases_exit_1_and_say_why(tmp_path: Path) -> None:
     assert "tail.0 skips /var/log/containers/shipper-abcde_logging_shipper-" in excluded
     assert ": Exclude_Path /var/log/containers/shipper*" in excluded
 
+    extra = report["warnings are not shipped"]
+    assert "cloudwatch_logs.0: expected 0 record(s), would send 1" in extra
+    assert 'would send: {"time":"2026-12-07T10:00:00.000000000Z"' in extra and '"msg":"slow"' in extra
+
     refused = report["a line from January is shipped in December"]
     assert "refused by the destination: 1 record(s)" in refused
     assert "14 days" in refused
@@ -76,14 +80,14 @@ def test_junit_xml_parses_and_counts_every_case(tmp_path: Path) -> None:
     shipper("test", "-c", CONFIG, str(HERE / "pass.yaml"), str(HERE / "broken.yaml"), "--junit", str(junit))
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("12", "6", "1")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("13", "7", "1")
     suites = {Path(s.get("name", "")).name: s for s in root.findall("testsuite")}
     assert set(suites) == {"pass.yaml", "broken.yaml"}
     passing, broken = suites["pass.yaml"], suites["broken.yaml"]
     assert (passing.get("tests"), passing.get("failures"), passing.get("errors")) == ("5", "0", "0")
     assert all(not list(case) for case in passing.findall("testcase"))
     cases = {c.get("name"): c for c in broken.findall("testcase")}
-    assert len(cases) == 7 and all(c.get("classname") == "broken" for c in cases.values())
+    assert len(cases) == 8 and all(c.get("classname") == "broken" for c in cases.values())
     failure = cases["debug lines are shipped"].find("failure")
     assert failure is not None
     assert failure.get("message") == "cloudwatch_logs.0: expected 1 record(s), would send 0"
