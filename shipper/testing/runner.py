@@ -45,6 +45,8 @@ MAX_RECORDS_SHOWN = 3
 
 @dataclass
 class CaseResult:
+    """How one case went: passed, failed (with the explanation) or could not run."""
+
     file: TestFile
     case: Case
     #: expectation failures, each a block of lines (headline first).
@@ -85,14 +87,14 @@ def _excluded_by(pipeline: Pipeline, path: str) -> list[str]:
         f"  {i.instance_name} skips {path}: Exclude_Path {pattern}"
         for i in pipeline.inputs if isinstance(i, TailInput)
         for pattern in i.pathset.excludes if fnmatch.fnmatchcase(path, pattern)
-    ][:1]
+    ]
 
 
 def _prepare(case: Case, pipeline: Pipeline, log_dir: Path, now_ns: int) -> Pipeline:
     """The pipeline with the case's input in place of the configured ones."""
     source = case.input
     if isinstance(source, RecordsInput):
-        feeder = RecordFeeder(pipeline.context, source, source.time_ns or now_ns)
+        feeder = RecordFeeder(pipeline.context, source, now_ns if source.time_ns is None else source.time_ns)
         return dataclasses.replace(pipeline, inputs=[feeder])
     inputs = _tail_inputs(pipeline, source.path)
     if not inputs:
@@ -134,6 +136,22 @@ def _count_failure(expect: Expect, sent: list[tuple[str, Rendered]], refused: li
     return lines
 
 
+def _record_problems(expect: Expect, tag: str, item: Rendered) -> list[str]:
+    """How one record an output would send breaks the expectation's tag, destination and payload matchers."""
+    problems = []
+    if expect.tag is not None and not expect.tag.check(tag):
+        problems.append(f"tag is {tag!r}, expected {expect.tag}")
+    for key, wanted in expect.destination.items():
+        actual = item.destination.get(key)
+        if actual is None:
+            problems.append(f"destination has no {key!r} (it has {', '.join(item.destination) or 'nothing'})")
+        elif not wanted.check(str(actual)):
+            problems.append(f"destination {key} is {actual!r}, expected {wanted}")
+    if expect.payload is not None:
+        problems += check_payload(expect.payload, item.payload)
+    return problems
+
+
 def evaluate(expect: Expect, collector: Collector, tracer: Tracer, pipeline: Pipeline) -> list[str]:
     """The failure block of one expectation, or [] when it holds."""
     outputs = {o.instance_name: o for o in pipeline.outputs}
@@ -154,22 +172,11 @@ def evaluate(expect: Expect, collector: Collector, tracer: Tracer, pipeline: Pip
     bad = 0
     keys: set[str] = set()
     for index, (tag, item) in enumerate(sent):
-        record_problems = []
-        if expect.tag is not None and not expect.tag.check(tag):
-            record_problems.append(f"tag is {tag!r}, expected {expect.tag}")
-        for key, wanted in expect.destination.items():
-            actual = item.destination.get(key)
-            if actual is None:
-                record_problems.append(f"destination has no {key!r} (it has {', '.join(item.destination) or 'nothing'})")
-            elif not wanted.check(str(actual)):
-                record_problems.append(f"destination {key} is {actual!r}, expected {wanted}")
-        if expect.payload is not None:
-            payload_problems = check_payload(expect.payload, item.payload)
-            if payload_problems:
-                keys |= mismatched_keys(expect.payload, item.payload)
-            record_problems += payload_problems
+        record_problems = _record_problems(expect, tag, item)
         if not record_problems:
             continue
+        if expect.payload is not None:
+            keys |= mismatched_keys(expect.payload, item.payload)
         bad += 1
         if bad <= MAX_RECORDS_SHOWN:
             problems.append(f"{expect.output}: {_describe_record(index, len(sent), tag, item)}")
