@@ -13,13 +13,13 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shipper import __version__, registry
 from shipper.config.model import ConfigDocument
-from shipper.logging_setup import configure_logging
 from shipper.errors import ConfigError, ConfigErrors, Location
+from shipper.logging_setup import configure_logging
 from shipper.options import Property
 from shipper.pipeline import Pipeline, build
 from shipper.plugin import DryRun, Plugin
@@ -164,8 +164,8 @@ def parse_now(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a time: {text!r}; use RFC 3339 such as 2026-11-20T10:16:00Z") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    delta = when - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 

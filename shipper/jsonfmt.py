@@ -54,8 +54,8 @@ def format_double(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return "null"
     if value == int(value) and abs(value) < 1e300:
-        return "%.1f" % value
-    return "%.16g" % value
+        return f"{value:.1f}"
+    return f"{value:.16g}"
 
 
 def _needs_float_fix(obj: Any, fmt: Callable[[float], str]) -> bool:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from shipper import registry
 from shipper.config.model import ConfigDocument, Section
 from shipper.errors import ConfigError, ConfigErrors, Location
+from shipper.metrics import Metrics
 from shipper.multiline import build_multiline_parsers
 from shipper.options import Option, Property, Settings, resolve, suggest
 from shipper.parsers import build_parsers
 from shipper.plugin import Context, DryRun, Filter, Input, Output, Plugin
-from shipper.metrics import Metrics
 
 SERVICE_OPTIONS = (
     Option("flush", "float", default=1.0, help="seconds between output flushes"),

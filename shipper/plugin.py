@@ -123,7 +123,7 @@ class Plugin:
         """Release what :meth:`start` opened; called once after the last flush."""
 
 
-INPUT_COMMON = (
+INPUT_COMMON: tuple[Option, ...] = (
     Option("name", required=True, help="plugin name"),
     Option("alias", help="instance name used in metrics and logs instead of name.N"),
     Option("tag", help="tag given to this input's records"),
@@ -134,7 +134,7 @@ INPUT_COMMON = (
     Option("threaded", "bool", default="off", help="accepted for compatibility; shipper runs inputs as tasks"),
 )
 
-FILTER_COMMON = (
+FILTER_COMMON: tuple[Option, ...] = (
     Option("name", required=True, help="plugin name"),
     Option("alias", help="instance name used in metrics and logs"),
     Option("match", help="tag glob: only * is special and it matches dots too"),
@@ -142,7 +142,7 @@ FILTER_COMMON = (
     Option("log_level", help="log level of this instance"),
 )
 
-OUTPUT_COMMON = (
+OUTPUT_COMMON: tuple[Option, ...] = (
     *FILTER_COMMON,
     Option("retry_limit", default="1", help="retries per chunk: a number, no_limits/False, or no_retries"),
     Option("workers", "int", default=1, help="concurrent flushes"),
@@ -150,7 +150,7 @@ OUTPUT_COMMON = (
 )
 
 #: network and TLS options shared by outputs that speak HTTP.
-NET_OPTIONS = (
+NET_OPTIONS: tuple[Option, ...] = (
     Option("net.connect_timeout", "duration", default="10", help="seconds to wait for a connection"),
     Option("net.keepalive", "bool", default="on", help="reuse connections"),
     Option("net.keepalive_idle_timeout", "duration", default="30", help="close idle connections after this"),
@@ -158,7 +158,7 @@ NET_OPTIONS = (
     Option("net.dns.mode", help="accepted for compatibility"),
     Option("net.source_address", help="accepted for compatibility"),
 )
-TLS_OPTIONS = (
+TLS_OPTIONS: tuple[Option, ...] = (
     Option("tls", "bool", default="off", help="use TLS"),
     Option("tls.verify", "bool", default="on", help="verify the server certificate"),
     Option("tls.ca_file", help="CA bundle to verify the server with"),

@@ -82,7 +82,7 @@ class ChunkStore:
     metrics: Metrics = field(default_factory=Metrics)
     limits: dict[str, int] = field(default_factory=dict)
     _by_output: dict[str, OrderedDict[Path, StoredChunk]] = field(default_factory=dict)
-    _seq: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
+    _seq: itertools.count[int] = field(default_factory=itertools.count)
 
     def _directory(self, output: str) -> Path:
         directory = self.root / safe_name(output)

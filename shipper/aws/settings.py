@@ -9,8 +9,8 @@ them in plain form so an output with other option names (opensearch's
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit, urlunsplit
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from shipper.errors import ConfigError
 from shipper.options import Option, Settings

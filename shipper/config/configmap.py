@@ -82,7 +82,7 @@ def read_manifest(path: str, text: str, errors: list[ConfigError]) -> Manifest:
         problem = getattr(exc, "problem", None) or str(exc)
         errors.append(ConfigError(f"invalid YAML: {problem}", Location(path, yaml_error_line(exc))))
         return manifest
-    for node, obj in zip(nodes, objects):
+    for node, obj in zip(nodes, objects, strict=True):
         if not isinstance(obj, dict):
             continue
         metadata = _mapping(obj.get("metadata"))

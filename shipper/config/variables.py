@@ -8,6 +8,7 @@ unset variable becomes the empty string; shipper also warns, with the line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -37,5 +38,5 @@ def expand_sections(document: ConfigDocument, sections: list[Section], environ: 
         for index, prop in enumerate(section.properties):
             if "${" in prop.value:
                 location = prop.location
-                value = VARIABLE_RE.sub(lambda match: lookup(match, location), prop.value)
+                value = VARIABLE_RE.sub(functools.partial(lookup, location=location), prop.value)
                 section.properties[index] = Property(prop.key, value, location)

@@ -166,7 +166,8 @@ class _YamlFile:
     def _scalar(self, node: yaml.Node, key: str) -> str | None:
         """A value's text as written, or None (and an error) for an empty value or a nested map."""
         if not isinstance(node, yaml.ScalarNode):
-            self.reader.error(f"{key!r}: expected a plain value, got a nested {node.id}", self.at(node))
+            nested = "sequence" if isinstance(node, yaml.SequenceNode) else "mapping"
+            self.reader.error(f"{key!r}: expected a plain value, got a nested {nested}", self.at(node))
             return None
         if node.tag == _NULL_TAG or not str(node.value).strip():
             self.reader.error(f"key {key!r} has no value", self.at(node))

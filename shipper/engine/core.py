@@ -24,9 +24,9 @@ import contextvars
 import gc
 import logging
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from shipper.engine.delivery import Delivery
@@ -303,14 +303,15 @@ class Engine:
             log.exception("%s: input failed and stopped", plugin.instance_name)
             self.metrics.inc("shipper_input_failures_total", name=plugin.instance_name)
 
-    async def _wait_until(self, awaitables: list[asyncio.Future[Any]], timeout: float) -> None:
+    async def _wait_until(self, awaitables: Sequence[asyncio.Future[Any]], timeout: float) -> None:
         """Wait for all ``awaitables`` up to ``timeout`` seconds, or until a second signal."""
         if not awaitables:
             return
         abort = asyncio.ensure_future(self._abort.wait())
+        waiters: list[asyncio.Future[Any]] = [asyncio.gather(*awaitables, return_exceptions=True), abort]
         try:
             await asyncio.wait(
-                [asyncio.gather(*awaitables, return_exceptions=True), abort],
+                waiters,
                 timeout=max(timeout, 0),
                 return_when=asyncio.FIRST_COMPLETED,
             )
@@ -336,7 +337,8 @@ class Engine:
             input_tasks = [asyncio.create_task(self._run_input(i), name=i.instance_name) for i in self.pipeline.inputs]
             all_inputs = asyncio.ensure_future(asyncio.gather(*input_tasks, return_exceptions=True))
             shutdown = asyncio.ensure_future(self._shutdown.wait())
-            await asyncio.wait([all_inputs, shutdown], return_when=asyncio.FIRST_COMPLETED)
+            first: list[asyncio.Future[Any]] = [all_inputs, shutdown]
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
             self.request_shutdown("every input has finished")
             deadline = loop.time() + self.grace
             for plugin in self.pipeline.inputs:
@@ -357,8 +359,9 @@ class Engine:
                         runner.name, runner.backlog, self.grace,
                     )
                 await runner.close()
-            for task in (ticker, shutdown, all_inputs, *drains):
-                task.cancel()
+            leftovers: list[asyncio.Future[Any]] = [ticker, shutdown, all_inputs, *drains]
+            for future in leftovers:
+                future.cancel()
             return 0
         finally:
             for plugin in reversed(started):

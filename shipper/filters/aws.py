@@ -233,5 +233,5 @@ class AwsFilter(Filter):
             assert self._fetch is not None
             try:
                 await asyncio.wait_for(asyncio.shield(self._fetch), FIRST_FETCH_WAIT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._waited = True

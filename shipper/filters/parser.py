@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 
 from shipper.errors import ConfigError
-from shipper.jsonfmt import MAX_PARSED_DEPTH
 from shipper.events import Event
+from shipper.jsonfmt import MAX_PARSED_DEPTH
 from shipper.options import Option, Settings, suggest
 from shipper.plugin import Context, Filter
 from shipper.reasonlog import ReasonLog

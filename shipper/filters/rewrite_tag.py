@@ -42,7 +42,7 @@ class Rule:
 def globs_intersect(a: str, b: str) -> bool:
     """Can one string match both ``*``-globs (``*`` matches anything, dots included)?"""
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def meet(i: int, j: int) -> bool:
         if i == len(a) and j == len(b):
             return True

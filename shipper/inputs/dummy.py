@@ -10,7 +10,7 @@ import orjson
 from shipper.errors import ConfigError
 from shipper.events import now_ns
 from shipper.jsonfmt import MAX_PARSED_DEPTH, too_deep
-from shipper.options import Option
+from shipper.options import Option, Settings
 from shipper.plugin import Context, Input
 from shipper.registry import register
 
@@ -33,7 +33,7 @@ class DummyInput(Input):
         Option("flush_on_startup", "bool", default="off", help="emit once at start without waiting"),
     )
 
-    def __init__(self, settings, context: Context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         try:
             record = orjson.loads(settings["dummy"])

@@ -15,7 +15,7 @@ import logging
 
 from shipper.events import Event
 from shipper.logging_setup import component, level_label
-from shipper.options import Option
+from shipper.options import Option, Settings
 from shipper.plugin import Context, Input
 from shipper.registry import register
 
@@ -49,7 +49,7 @@ class ShipperLogsInput(Input):
     summary = "shipper's own log records (Fargate flb_log_cw)"
     options = (Option("interval", "duration", default="1", help="seconds between batches"),)
 
-    def __init__(self, settings, context: Context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         self._collector = _Collector(("shipper.output.", "shipper.engine"))
 

@@ -11,7 +11,7 @@ import orjson
 from shipper.errors import ConfigError
 from shipper.events import Event, now_ns
 from shipper.jsonfmt import too_deep
-from shipper.options import Option
+from shipper.options import Option, Settings
 from shipper.plugin import Context, Input
 from shipper.registry import register
 
@@ -27,7 +27,7 @@ class StdinInput(Input):
         Option("buffer_size", "size", default="16k", help="accepted for compatibility"),
     )
 
-    def __init__(self, settings, context: Context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
         self.parser: Any = None
         name = settings.get("parser")

@@ -98,7 +98,7 @@ def _histogram_family(name: str, series: list[tuple[dict[str, str], Histogram]])
     family = Metric(name, _help(name), "histogram")
     for labels, histogram in sorted(series, key=lambda item: sorted(item[0].items())):
         cumulative = 0
-        for bound, count in zip((*histogram.bounds, float("inf")), histogram.counts):
+        for bound, count in zip((*histogram.bounds, float("inf")), histogram.counts, strict=True):
             cumulative += count
             family.add_sample(f"{name}_bucket", {**labels, "le": _le(bound)}, cumulative)
         family.add_sample(f"{name}_sum", labels, histogram.sum)
@@ -157,7 +157,7 @@ def render_v1(body: dict[str, dict[str, dict[str, int]]], metrics: Metrics, star
     build = Metric("fluentbit_build_info", "Build version information.", "gauge")
     build.add_sample("fluentbit_build_info", {"version": __version__, "edition": "shipper"}, 1)
     extra = _store_families(metrics, "shipper_")
-    return generate_latest(_Families([*families.values(), start, build, *extra.values()]))  # type: ignore[arg-type]
+    return generate_latest(_Families([*families.values(), start, build, *extra.values()]))
 
 
 def render_v2(
@@ -190,4 +190,4 @@ def render_v2(
         family = families[name] = Metric(name, text, "gauge")
         family.add_sample(name, labels, value)
     families.update(_store_families(metrics, "shipper_"))
-    return generate_latest(_Families(families.values()))  # type: ignore[arg-type]
+    return generate_latest(_Families(families.values()))

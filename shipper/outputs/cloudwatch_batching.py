@@ -92,7 +92,7 @@ class Batch:
 
     def body(self, group: str, stream: str) -> bytes:
         """The PutLogEvents JSON body (no sequence token: the API ignores them)."""
-        events = [{"timestamp": t, "message": m} for t, m in zip(self.timestamps, self.messages)]
+        events = [{"timestamp": t, "message": m} for t, m in zip(self.timestamps, self.messages, strict=True)]
         return orjson.dumps({"logGroupName": group, "logStreamName": stream, "logEvents": events})
 
 

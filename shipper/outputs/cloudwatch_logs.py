@@ -34,8 +34,8 @@ from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.cloudwatch_batching import REFUSALS, Batch, Plan, encode_messages, plan
 from shipper.outputs.result import REJECTED as RESULT_REJECTED, FlushResult
-from shipper.reasonlog import ReasonLog
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
+from shipper.reasonlog import ReasonLog
 from shipper.registry import register
 
 #: retention values CloudWatch Logs accepts (PutRetentionPolicy).
@@ -202,12 +202,12 @@ class CloudWatchLogs(Output):
             requests += len(planned.batches)
             for batch in planned.batches:
                 items.extend(
-                    Rendered(destination, message, routed[index][0]) for index, message in zip(batch.indexes, batch.messages)
+                    Rendered(destination, message, routed[index][0]) for index, message in zip(batch.indexes, batch.messages, strict=True)
                 )
             messages = self.messages([routed[index] for index, _ in planned.refused])
             items.extend(
                 Rendered(destination, message or "", routed[index][0], refused=reason)
-                for (index, reason), message in zip(planned.refused, messages)
+                for (index, reason), message in zip(planned.refused, messages, strict=True)
             )
         return DryRunBatch(items, requests, REFUSALS)
 

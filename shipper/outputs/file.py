@@ -11,8 +11,8 @@ import aiofiles
 from shipper.events import Event
 from shipper.jsonfmt import dumps_str
 from shipper.options import Option
-from shipper.outputs.result import FlushResult
 from shipper.outputs.formats import DATE_FORMATS, json_line, out_file_line, seconds_dot_nanos
+from shipper.outputs.result import FlushResult
 from shipper.plugin import DryRunBatch, Output, Rendered
 from shipper.registry import register
 

@@ -11,7 +11,6 @@ items are counted, reported once per reason and never retried.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import aiohttp
@@ -218,7 +217,7 @@ class OpenSearchOutput(Output):
         for position, batch in enumerate(batches):
             try:
                 result.merge(await self._send(batch))
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, BotoCoreError, ClientError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError, BotoCoreError, ClientError) as exc:
                 # Unreachable, or no credentials to sign with: retry this whole batch (once, even if
                 # a 413 split had already sent part of it) and every batch not sent yet.
                 rest = [item.event for later in batches[position:] for item in later]

@@ -7,8 +7,8 @@ import sys
 from shipper.events import Event
 from shipper.jsonfmt import dumps_str
 from shipper.options import Option
-from shipper.outputs.result import FlushResult
 from shipper.outputs.formats import DATE_FORMATS, date_value, json_line, msgpack_display, seconds_dot_nanos
+from shipper.outputs.result import FlushResult
 from shipper.plugin import DryRunBatch, Output, Rendered
 from shipper.registry import register
 

@@ -177,7 +177,7 @@ class TimeFormat:
 
     def _seconds(self, match: re.Match[str]) -> int | None:
         """Epoch seconds of the matched date/second part (None when out of range)."""
-        values = dict(zip(self._fields, match.groups()))
+        values = dict(zip(self._fields, match.groups(), strict=True))
         if "epoch" in values:
             return int(values["epoch"])
         year = int(values["year"]) if "year" in values else time.gmtime().tm_year

@@ -37,7 +37,7 @@ def is_subset(expected: Any, actual: Any) -> bool:
         return isinstance(actual, dict) and all(k in actual and is_subset(v, actual[k]) for k, v in expected.items())
     if isinstance(expected, list):
         return (isinstance(actual, list) and len(actual) == len(expected)
-                and all(is_subset(e, a) for e, a in zip(expected, actual)))
+                and all(is_subset(e, a) for e, a in zip(expected, actual, strict=True)))
     return bool(expected == actual and type(expected) is type(actual)) or _same_number(expected, actual)
 
 
@@ -52,7 +52,7 @@ def project(actual: Any, expected: Any) -> Any:
     if isinstance(expected, dict) and isinstance(actual, dict):
         return {k: project(actual[k], v) for k, v in expected.items() if k in actual}
     if isinstance(expected, list) and isinstance(actual, list):
-        return [project(a, e) for a, e in zip(actual, expected)] + actual[len(expected):]
+        return [project(a, e) for a, e in zip(actual, expected, strict=False)] + actual[len(expected):]
     return actual
 
 

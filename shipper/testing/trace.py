@@ -77,7 +77,7 @@ class Tracer:
     def filtered(self, name: str, tag: str, before: Any, events: list[Event], reemitted: Reemitted) -> None:
         step = Step("filter", name, tag, len(before), len(events), [(t, len(e)) for t, e in reemitted])
         if len(before) == len(events):
-            for old, (_, new) in zip(before, events):
+            for old, (_, new) in zip(before, events, strict=True):
                 step.changed |= changed_keys(old, new)
         self.steps.append(step)
 

@@ -61,7 +61,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
@@ -96,7 +96,7 @@ def order_differences(expected: Any, actual: Any, where: str = "record") -> list
             return [f"{where} key order: expected {list(expected)}, got {list(actual)}"]
         return [p for k in expected for p in order_differences(expected[k], actual[k], f"{where}[{k!r}]")]
     if isinstance(expected, list) and isinstance(actual, list):
-        return [p for i, (e, a) in enumerate(zip(expected, actual)) for p in order_differences(e, a, f"{where}[{i}]")]
+        return [p for i, (e, a) in enumerate(zip(expected, actual, strict=False)) for p in order_differences(e, a, f"{where}[{i}]")]
     return []
 
 
@@ -119,7 +119,7 @@ def compare_records(expected: list[dict[str, Any]], actual: list[dict[str, Any]]
         exp, act = exp_tags[tag], act_tags[tag]
         if len(exp) != len(act):
             out.append(f"tag {tag!r}: {len(act)} records, expected {len(exp)}")
-        for i, (e, a) in enumerate(zip(exp, act)):
+        for i, (e, a) in enumerate(zip(exp, act, strict=False)):
             where = f"tag {tag!r} record {i}"
             problems = record_differences(e["record"], a["record"])
             got_time = window.normalise_ns(a["time"])
@@ -140,7 +140,7 @@ def compare_bulk(expected: bytes, bodies: list[bytes]) -> list[str]:
     if actual == expected:
         return []
     exp_lines, act_lines = expected.split(b"\n"), actual.split(b"\n")
-    for i, (e, a) in enumerate(zip(exp_lines, act_lines)):
+    for i, (e, a) in enumerate(zip(exp_lines, act_lines, strict=False)):
         if e != a:
             return [f"bulk line {i + 1}: expected {e.decode(errors='replace')}", f"bulk line {i + 1}: got      {a.decode(errors='replace')}"]
     return [f"bulk body has {len(act_lines)} lines, expected {len(exp_lines)}"]
@@ -254,7 +254,7 @@ def compare_dry_run(
     if bulk is not None:
         lines = bulk.decode().splitlines()
         expected = []
-        for action_line, document in zip(lines[::2], lines[1::2]):
+        for action_line, document in zip(lines[::2], lines[1::2], strict=False):
             (operation, meta), = json.loads(action_line).items()
             expected.append([meta.get("_index"), operation, meta.get("_id"), document])
         actual = [
@@ -262,7 +262,7 @@ def compare_dry_run(
             for e in entries
             if "index" in (e.get("destination") or {})
         ]
-        out += [f"dry-run bulk item {i}: expected {_show(x)}, got {_show(y)}" for i, (x, y) in enumerate(zip(expected, actual)) if x != y]
+        out += [f"dry-run bulk item {i}: expected {_show(x)}, got {_show(y)}" for i, (x, y) in enumerate(zip(expected, actual, strict=False)) if x != y]
         if len(expected) != len(actual):
             out.append(f"dry-run shows {len(actual)} bulk items, the output sent {len(expected)}")
     if cloudwatch is not None:

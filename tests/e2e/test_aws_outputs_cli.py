@@ -20,11 +20,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.aws_helpers import aws_client, aws_env, delivery_stream, kinesis_records, s3_objects  # noqa: F401
+from tests.integration.aws_helpers import aws_client, kinesis_records, s3_objects
 from tests.kpl import deaggregate
-from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
+from tests.servers.moto import MotoServer, RecordingProxy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("aws_env")]
 
 LINES = 300
 

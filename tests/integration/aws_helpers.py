@@ -16,7 +16,7 @@ from tests.servers.moto import MotoServer, RecordingProxy
 REGION = "us-east-1"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Fake static credentials; no shared files, no IMDS, so the default chain is predictable."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -17,15 +17,10 @@ from shipper.engine.output_runner import OutputRunner
 from shipper.outputs.result import FlushResult
 from shipper.plugin import Output
 from tests.factory import make_context, make_plugin
-from tests.integration.aws_helpers import (  # noqa: F401 - fixtures
-    REGION,
-    aws_env,
-    delivery_stream,
-    read_back,
-    running,
-    s3_objects,
-)
-from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
+from tests.integration.aws_helpers import REGION, read_back, running, s3_objects
+from tests.servers.moto import MotoServer, RecordingProxy
+
+pytestmark = pytest.mark.usefixtures("aws_env")
 
 TEMPLATED = {
     "log_group_name": "g",

@@ -12,10 +12,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.aws_helpers import aws_env, read_back  # noqa: F401 - fixtures
-from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
+from tests.integration.aws_helpers import read_back
+from tests.servers.moto import MotoServer, RecordingProxy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("aws_env")]
 
 CONFIG = """\
 [SERVICE]

@@ -9,8 +9,10 @@ import orjson
 import pytest
 
 from shipper.outputs.cloudwatch_batching import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES
-from tests.integration.aws_helpers import aws_client, aws_env, read_back, running  # noqa: F401 - fixtures
-from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
+from tests.integration.aws_helpers import aws_client, read_back, running
+from tests.servers.moto import MotoServer, RecordingProxy
+
+pytestmark = pytest.mark.usefixtures("aws_env")
 
 HOUR_NS = 3600 * 1_000_000_000
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import gzip
+
 import pytest
 
 from shipper.outputs.firehose_records import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
-from tests.integration.aws_helpers import aws_env, delivery_stream, flush_all, running, s3_objects  # noqa: F401 - fixtures
-from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
+from tests.integration.aws_helpers import flush_all, running, s3_objects
+from tests.servers.moto import MotoServer, RecordingProxy
+
+pytestmark = pytest.mark.usefixtures("aws_env")
+
 
 def sent_records(proxy: RecordingProxy) -> list[bytes]:
     return [data for call in proxy.calls("PutRecordBatch") for data in call.decoded_data]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import zlib
 
 import orjson
+import pytest
 
 from shipper.outputs.kinesis_streams.records import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL
-from tests.integration.aws_helpers import aws_env, flush_all, kinesis_records, kinesis_stream, running  # noqa: F401 - fixtures
+from tests.integration.aws_helpers import flush_all, kinesis_records, running
 from tests.kpl import deaggregate
-from tests.servers.moto import MotoServer, RecordingProxy, moto_proxy, moto_proxy_session, moto_server  # noqa: F401
+from tests.servers.moto import MotoServer, RecordingProxy
+
+pytestmark = pytest.mark.usefixtures("aws_env")
 
 TS = 1709632800123456789  # 2024-03-05T10:00:00.123456789Z
 

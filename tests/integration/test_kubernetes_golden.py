@@ -19,8 +19,8 @@ from shipper.config.model import ConfigDocument, Section
 from shipper.errors import Location
 from shipper.options import Property
 from shipper.pipeline import build
-from tests.servers.kube_api import KubeApiServer
 from tests.golden_corpus import GOLDEN_DIR, requires_golden
+from tests.servers.kube_api import KubeApiServer
 
 pytestmark = requires_golden
 CASES = sorted(p.name for p in GOLDEN_DIR.glob("3[1-7]-k8s-*"))
@@ -29,7 +29,7 @@ CASES = sorted(p.name for p in GOLDEN_DIR.glob("3[1-7]-k8s-*"))
 def cri_event(line: str) -> tuple[int, dict[str, str]]:
     stamp, stream, flag, log = line.split(" ", 3)
     whole, frac = stamp.rstrip("Z").split(".")
-    secs = int(datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.timezone.utc).timestamp())
+    secs = int(datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC).timestamp())
     return secs * 1_000_000_000 + int(frac.ljust(9, "0")), {"time": stamp, "stream": stream, "_p": flag, "log": log}
 
 
@@ -66,7 +66,7 @@ async def test_golden_case(name: str) -> None:
             await kube.stop()
     expected = [json.loads(line) for line in (case / "expected.jsonl").read_text().splitlines()]
     assert len(got) == len(expected)
-    for mine, theirs in zip(got, expected):
+    for mine, theirs in zip(got, expected, strict=True):
         assert mine["tag"] == theirs["tag"]
         assert mine["record"] == theirs["record"]
         assert list(mine["record"]) == list(theirs["record"])  # key order, the kubernetes map's included

@@ -11,10 +11,9 @@ from shipper.config.model import FargateSettings
 from shipper.engine.core import Engine
 from shipper.metrics import Metrics
 from shipper.selflog import selflog_pipeline
-from tests.servers.moto import moto_proxy, moto_proxy_session, moto_server  # noqa: F401
 
 
-async def test_own_log_lines_land_in_the_cluster_group(moto_proxy, monkeypatch):  # noqa: F811
+async def test_own_log_lines_land_in_the_cluster_group(moto_proxy, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_proxy.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

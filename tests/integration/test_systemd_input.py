@@ -14,8 +14,7 @@ import pytest
 
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.inputs import systemd as systemd_module
-from shipper.inputs.systemd import SystemdInput
-from shipper.inputs.systemd import journal as journal_module
+from shipper.inputs.systemd import SystemdInput, journal as journal_module
 from shipper.plugin import DryRun
 from tests.factory import make_context, make_plugin
 from tests.journald import write_journal

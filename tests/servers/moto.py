@@ -23,8 +23,8 @@ and the JSON body, plus ``decoded_data`` for Firehose and Kinesis records, like 
 Both are plain threads, so a session-scoped fixture can share them across tests
 and event loops; the compat suite can point a ``shipper run`` subprocess at
 ``proxy.url`` (or ``proxy.host``/``proxy.port``).  Fixtures: ``moto_server``
-(session) and ``moto_proxy`` (per test: moto reset, nothing recorded); import
-them into a test module (``from tests.servers.moto import moto_proxy, moto_server``).
+(session) and ``moto_proxy`` (per test: moto reset, nothing recorded); tests/conftest.py
+registers this module as a plugin, so a test names them as parameters.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -294,11 +294,10 @@ class RecordingProxy:
 
 
 class _Shared:
-    """One moto server + proxy per test process, however many test modules import the fixtures.
+    """One moto server + proxy per test process, however many fixtures ask for it.
 
-    Each module that imports the session fixtures gets its own fixture
-    instance; they share the server through a reference count, and the last
-    one to finish stops it.
+    The session fixtures (and any module that overrides them) share the server
+    through a reference count, and the last one to finish stops it.
     """
 
     def __init__(self) -> None:

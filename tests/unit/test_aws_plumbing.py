@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ParamValidationError, ReadTimeoutError
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
 
 from shipper.aws import AWS_OPTIONS, AwsSettings, classify, endpoint_url, is_retryable
 from shipper.errors import ConfigError, Location, PermanentError, RetryableError
@@ -54,7 +58,7 @@ def test_endpoint_url_rejects_other_schemes() -> None:
         ReadTimeoutError(endpoint_url="http://x"),
         NoCredentialsError(),
         aiohttp.ServerDisconnectedError(),
-        asyncio.TimeoutError(),
+        TimeoutError(),
         ConnectionResetError(),
     ],
 )

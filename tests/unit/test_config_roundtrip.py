@@ -6,8 +6,7 @@ import string
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from shipper.config.loader import load_config
 from shipper.config.model import FILTER, INPUT, MULTILINE_PARSER, OUTPUT, PARSER, SERVICE, ConfigDocument, Section

@@ -4,8 +4,7 @@ import json
 
 import orjson
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from shipper.errors import ConfigError
 from shipper.jsonfmt import FILTER_HEADROOM, MAX_PARSED_DEPTH, dumps, too_deep

@@ -36,7 +36,7 @@ def cri_lines(messages: list[tuple[str, str]], rng: random.Random) -> list[str]:
     lines = []
     for stream, text in messages:
         cuts = sorted(rng.sample(range(1, len(text)), min(3, len(text) - 1))) if len(text) > 1 else []
-        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
         pending[stream].append(pieces)
     streams = ["stdout", "stderr"]
     while any(pending.values()):
@@ -142,7 +142,7 @@ def test_custom_parser_from_a_section() -> None:
         ("rule", r'"start_state" "/^\[\d+\]/" "cont"'), ("rule", r'"cont" "/^\s+/" "cont"'))], {}, errors)
     assert errors == [] and parsers["brackets"].flush_ms == 1000
     out: list = []
-    new_chain([parsers["brackets"]], "log", True, lambda l, ts: (ts, {"log": l + "\n"})).decode(
+    new_chain([parsers["brackets"]], "log", True, lambda line, ts: (ts, {"log": line + "\n"})).decode(
         ["[1] a", "  b", "orphan", "[2] c"], 0, out)
     assert [r["log"] for _, r in out] == ["[1] a\n  b\n", "orphan\n"]
 

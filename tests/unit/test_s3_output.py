@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import pytest
-
 from shipper.outputs.s3 import S3
 from shipper.outputs.s3.limits import MIN_PART_BYTES
 from tests.factory import make_context, make_plugin

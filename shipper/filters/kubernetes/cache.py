@@ -90,7 +90,7 @@ class MetaCache(Generic[K]):
         assert task is not None
         try:
             await asyncio.wait_for(asyncio.shield(task), wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Unavailable(f"no answer within {wait:g}s (still asking)") from None
         if slot.error or slot.value is _MISSING:
             raise Unavailable(slot.error or "lookup cancelled")

@@ -63,7 +63,7 @@ class BearerToken:
             return None
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             return None

@@ -30,7 +30,7 @@ def plain_events(
     if results is not None and path_key is None and offset_key is None:
         return [
             (ts, {key: line}) if parsed is None else (ts if parsed[0] is None else parsed[0], parsed[1])
-            for line, parsed in zip(lines, results)
+            for line, parsed in zip(lines, results, strict=True)
         ]
     events: list[Event] = []
     for index, line in enumerate(lines):

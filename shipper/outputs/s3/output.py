@@ -17,13 +17,13 @@ from dataclasses import replace
 from shipper.aws import AwsSettings
 from shipper.events import Event
 from shipper.options import Settings
+from shipper.outputs.result import FlushResult
 from shipper.outputs.s3.keys import KeyFormat
 from shipper.outputs.s3.limits import DEFAULT_RETRY_LIMIT
 from shipper.outputs.s3.options import OPTIONS, parse
 from shipper.outputs.s3.request import LineFormat, ObjectHeaders, compressor
 from shipper.outputs.s3.store import ObjectState, ObjectStore
 from shipper.outputs.s3.transport import AwsS3Transport, S3Transport
-from shipper.outputs.result import FlushResult
 from shipper.outputs.s3.uploader import Uploader, UploadPolicy
 from shipper.plugin import OUTPUT_COMMON, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
@@ -144,7 +144,7 @@ class S3(Output):
         block, _ = self.lines.encode(events)
         key = self.key_format.render(tag, _first_second(events), self.store.peek_index())
         destination = {"bucket": self.config.bucket, "key": key}
-        items = [Rendered(destination, line, ts) for (ts, _), line in zip(events, _lines(self.lines, events))]
+        items = [Rendered(destination, line, ts) for (ts, _), line in zip(events, _lines(self.lines, events), strict=True)]
         return DryRunBatch(items, self._requests(len(self.compress(block)) if self.compress else len(block)))
 
     def _requests(self, size: int) -> int:
