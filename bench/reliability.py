@@ -31,13 +31,14 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3  # type: ignore[import-untyped]
 
 from tests.e2e.writer import DONE_MARKER, expected_lines, parse_line
+from tests.poll import eventually, wait_for
 from tests.servers.moto import MotoServer, RecordingProxy, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,22 +62,6 @@ def child_env(home: Path) -> dict[str, str]:
         PYTHONPATH=str(REPO),
     )
     return env
-
-
-def eventually(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    """Poll ``predicate`` until true or ``timeout`` seconds pass; returns its last answer."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.2, what: str = "condition") -> None:
-    """Poll ``predicate`` until true; AssertionError after ``timeout`` seconds."""
-    if not eventually(predicate, timeout, interval):
-        raise AssertionError(f"{what}: not met within {timeout:g}s")
 
 
 def rss_bytes(pid: int) -> int:

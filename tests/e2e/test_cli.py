@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import signal
-import time
 
 import orjson
 
 from tests.e2e.conftest import shipper, start_shipper
+from tests.poll import wait_for
 
 DUMMY_TO_FILE = """\
 [SERVICE]
@@ -29,22 +29,14 @@ DUMMY_TO_FILE = """\
 """
 
 
-def wait_for_lines(path, count, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text().count("\n") >= count:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{path} did not reach {count} lines")
-
-
 def test_run_then_sigterm_delivers_every_record(tmp_path, write):
     out = tmp_path / "out"
     out.mkdir()
     conf = write("fluent-bit.conf", DUMMY_TO_FILE.format(out=out))
     proc = start_shipper("run", "-c", str(conf))
     try:
-        wait_for_lines(out / "records.log", 20)
+        records = out / "records.log"
+        wait_for(lambda: records.exists() and records.read_text().count("\n") >= 20, 20, 0.1, f"20 lines in {records}")
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=20)
     finally:

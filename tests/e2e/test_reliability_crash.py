@@ -16,12 +16,11 @@ from bench.reliability import (
     Setup,
     crash_scenario,
     delivered,
-    eventually,
     full_crash_scenario,
-    wait_for,
 )
 from tests.e2e.writer import make_line
-from tests.servers.moto import MotoServer, moto_server  # noqa: F401 - fixture
+from tests.poll import eventually, wait_for
+from tests.servers.moto import MotoServer
 
 FULL = os.environ.get("SHIPPER_RELIABILITY_FULL") == "1"
 

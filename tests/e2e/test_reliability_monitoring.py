@@ -16,8 +16,9 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.reliability import Setup, Writer, child_env, delivered, wait_for
-from tests.servers.moto import MotoServer, moto_server  # noqa: F401 - fixture
+from bench.reliability import Setup, Writer, child_env, delivered
+from tests.poll import wait_for
+from tests.servers.moto import MotoServer
 
 INPUT_KEYS = {"records", "bytes"}
 OUTPUT_KEYS = {"proc_records", "proc_bytes", "errors", "retries", "retries_failed", "dropped_records", "retried_records"}

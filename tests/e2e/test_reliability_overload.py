@@ -28,13 +28,7 @@ from pathlib import Path
 import pytest
 
 from bench.reliability import overload_scenario
-from tests.servers.moto import (  # noqa: F401
-    MotoServer,
-    RecordingProxy,
-    moto_proxy,
-    moto_proxy_session,
-    moto_server,
-)
+from tests.servers.moto import MotoServer, RecordingProxy
 
 MEM_BUF_LIMIT = 1 << 20
 #: see the module docstring

@@ -15,8 +15,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bench.reliability import Shipper, Writer, child_env, wait_for
+from bench.reliability import Shipper, Writer, child_env
 from tests.e2e.writer import parse_line
+from tests.poll import wait_for
 from tests.servers.moto import free_port
 
 CONFIG = """\

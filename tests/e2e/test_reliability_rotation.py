@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.reliability import Setup, Writer, child_env, delivered, eventually
-from tests.servers.moto import MotoServer, moto_server  # noqa: F401 - fixture
+from bench.reliability import Setup, Writer, child_env, delivered
+from tests.poll import eventually
+from tests.servers.moto import MotoServer
 
 FILES, LINES, ROTATE_EVERY = 10, 1000, 300
 RATE = 500

@@ -13,15 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.reliability import Setup, Shipper, delivered, eventually, wait_for
+from bench.reliability import Setup, Shipper, delivered
 from tests.e2e.writer import make_line
-from tests.servers.moto import (  # noqa: F401
-    MotoServer,
-    RecordingProxy,
-    moto_proxy,
-    moto_proxy_session,
-    moto_server,
-)
+from tests.poll import eventually, wait_for
+from tests.servers.moto import MotoServer, RecordingProxy
 
 LINES = 1000
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import signal
-import time
 import urllib.request
 
 from tests.e2e.conftest import start_shipper
+from tests.poll import wait_for
 from tests.servers.moto import free_port
 
 CONFIG = """\
@@ -33,15 +33,6 @@ CONFIG = """\
 """
 
 
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def messages(path):
     return path.read_text().splitlines() if path.exists() else []
 
@@ -55,15 +46,15 @@ def test_sighup_applies_a_valid_config_and_rejects_an_invalid_one(tmp_path):
     log = out / "records.log"
     proc = start_shipper("run", "-c", str(conf))
     try:
-        wait_for(lambda: '{"message":"one"}' in messages(log))
+        wait_for(lambda: '{"message":"one"}' in messages(log), 20, 0.1)
         conf.write_text(CONFIG.format(message="two", **settings).replace("Rate   100", "Rate   lots"))
         proc.send_signal(signal.SIGHUP)
         count = len(messages(log))
-        wait_for(lambda: len(messages(log)) > count + 20)  # the old pipeline keeps running
+        wait_for(lambda: len(messages(log)) > count + 20, 20, 0.1)  # the old pipeline keeps running
         assert '{"message":"two"}' not in messages(log)
         conf.write_text(CONFIG.format(message="two", **settings))
         proc.send_signal(signal.SIGHUP)
-        wait_for(lambda: '{"message":"two"}' in messages(log))
+        wait_for(lambda: '{"message":"two"}' in messages(log), 20, 0.1)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=20)
     finally:
@@ -83,12 +74,12 @@ def test_http_reload_endpoint(tmp_path):
     log = out / "records.log"
     proc = start_shipper("run", "-c", str(conf))
     try:
-        wait_for(lambda: '{"message":"one"}' in messages(log))
+        wait_for(lambda: '{"message":"one"}' in messages(log), 20, 0.1)
         conf.write_text(CONFIG.format(message="three", **settings))
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/reload", method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
-        wait_for(lambda: '{"message":"three"}' in messages(log))
+        wait_for(lambda: '{"message":"three"}' in messages(log), 20, 0.1)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
-import time
+import sqlite3
 from pathlib import Path
 
 from tests.e2e.conftest import shipper, start_shipper
+from tests.poll import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,13 +56,16 @@ def seqs_in(path: Path) -> list[int]:
     return [int(json.loads(line)["log"].split()[0]) for line in path.read_text().splitlines() if line.endswith("}")]
 
 
-def wait_for(path: Path, count: int, timeout: float = 30.0) -> list[int]:
-    deadline = time.monotonic() + timeout
-    seen = seqs_in(path)
-    while time.monotonic() < deadline and len(set(seen)) < count:
-        time.sleep(0.1)
-        seen = seqs_in(path)
-    return seen
+def committed_offset(db: Path) -> int:
+    """The offset the DB holds for the one tailed file (0 before its row is written)."""
+    if not db.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+        try:
+            rows = conn.execute("SELECT offset FROM shipper_tail_files").fetchall()
+        except sqlite3.OperationalError:  # the table is not created yet
+            return 0
+    return max((offset for (offset,) in rows), default=0)
 
 
 def test_kill_9_and_restart_with_the_db_loses_nothing(tmp_path: Path) -> None:
@@ -72,15 +77,17 @@ def test_kill_9_and_restart_with_the_db_loses_nothing(tmp_path: Path) -> None:
         handle.writelines(f"{i} first run\n" for i in range(2000))
     proc = start_shipper("run", "-c", str(config))
     try:
-        seen = wait_for(out / "out.jsonl", 2000)
-        assert len(set(seen)) == 2000
-        time.sleep(0.5)  # let the acknowledgement of the last chunk reach the DB
+        wait_for(lambda: len(set(seqs_in(out / "out.jsonl"))) == 2000, 30, 0.1, "first 2000 lines written")
+        # the acknowledgement of the last chunk reaches the DB after the file output has written it
+        size = log.stat().st_size
+        wait_for(lambda: committed_offset(db) == size, 30, 0.1, "every line's offset committed")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         with log.open("a") as handle:
             handle.writelines(f"{i} while down\n" for i in range(2000, 3000))
         proc = start_shipper("run", "-c", str(config))
-        seen = wait_for(out / "out.jsonl", 3000)
+        wait_for(lambda: len(set(seqs_in(out / "out.jsonl"))) == 3000, 30, 0.1, "all 3000 lines written")
+        seen = seqs_in(out / "out.jsonl")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

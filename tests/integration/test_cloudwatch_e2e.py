@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
 import pytest
 
 from tests.integration.aws_helpers import read_back
+from tests.poll import wait_for_async
 from tests.servers.moto import MotoServer, RecordingProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("aws_env")]
@@ -66,22 +67,23 @@ async def test_shipper_run_ships_every_line_exactly_once(
         [sys.executable, "-m", "shipper", "run", "-c", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ),
     )
+    expected = {"node-app.api": 4_000, "node-app.worker": 500}
+    stored: dict[str, list[str]] = {}
+
+    async def shipped(at_least: dict[str, int]) -> bool:
+        for stream in expected:
+            try:
+                stored[stream] = [e["message"] for e in await read_back(moto_server, "e2e", stream)]
+            except Exception:  # the stream may not exist yet
+                stored[stream] = []
+        return all(len(stored[s]) >= n for s, n in at_least.items())
+
     try:
-        time.sleep(1)
+        # the first lines have arrived, so the file is being tailed when more is appended
+        await wait_for_async(lambda: shipped({"node-app.api": 1}), 60, 0.2, "first lines shipped")
         write_lines(logs / "api.log", 3_000, 1_000)  # appended while running
-        expected = {"node-app.api": 4_000, "node-app.worker": 500}
-        stored: dict[str, list[str]] = {}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            stored = {}
-            for stream in expected:
-                try:
-                    stored[stream] = [e["message"] for e in await read_back(moto_server, "e2e", stream)]
-                except Exception:  # the stream may not exist yet
-                    stored[stream] = []
-            if all(len(stored[s]) >= n for s, n in expected.items()):
-                break
-            time.sleep(0.5)
+        with contextlib.suppress(AssertionError):  # the assertions below say what is missing
+            await wait_for_async(lambda: shipped(expected), 60, 0.5, "every line shipped")
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)

@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import boto3
+import pytest
 
 from shipper.config.model import FargateSettings
 from shipper.engine.core import Engine
 from shipper.metrics import Metrics
 from shipper.selflog import selflog_pipeline
+from tests.poll import wait_for_async
+from tests.servers.moto import RecordingProxy
 
 
-async def test_own_log_lines_land_in_the_cluster_group(moto_proxy, monkeypatch):
+def _shipped(logs: Any) -> bool:
+    """The warning is in the cluster group's stream for this host."""
+    try:
+        events = logs.get_log_events(logGroupName="demo-fluent-bit-logs", logStreamName="fargate-pod-1")["events"]
+    except logs.exceptions.ResourceNotFoundException:  # not created yet
+        return False
+    return any(
+        '"message":"file /var/log/containers/a.log vanished"' in e["message"] and '"level":"warn"' in e["message"]
+        for e in events
+    )
+
+
+async def test_own_log_lines_land_in_the_cluster_group(moto_proxy: RecordingProxy, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_proxy.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -21,14 +37,15 @@ async def test_own_log_lines_land_in_the_cluster_group(moto_proxy, monkeypatch):
     monkeypatch.setenv("HOSTNAME", "fargate-pod-1")
     pipeline = selflog_pipeline(FargateSettings(log_to_cloudwatch=True, cluster="demo"), Metrics())
     engine = Engine(pipeline)
+    root = logging.getLogger()
+    handlers = len(root.handlers)
     task = asyncio.create_task(engine.run())
-    await asyncio.sleep(0.2)
-    logging.getLogger("shipper.input.tail.0").warning("file %s vanished", "/var/log/containers/a.log")
-    await asyncio.sleep(1.5)
-    engine.request_shutdown("test over")
-    assert await asyncio.wait_for(task, 30) == 0
-
-    logs = boto3.client("logs", endpoint_url=moto_proxy.url, region_name="us-east-1")
-    events = logs.get_log_events(logGroupName="demo-fluent-bit-logs", logStreamName="fargate-pod-1")["events"]
-    messages = [e["message"] for e in events]
-    assert any('"message":"file /var/log/containers/a.log vanished"' in m and '"level":"warn"' in m for m in messages)
+    try:
+        # the shipper_logs input collects through a handler on the root logger, added when it starts
+        await wait_for_async(lambda: len(root.handlers) > handlers, 10, what="shipper_logs collecting")
+        logging.getLogger("shipper.input.tail.0").warning("file %s vanished", "/var/log/containers/a.log")
+        logs = boto3.client("logs", endpoint_url=moto_proxy.url, region_name="us-east-1")
+        await wait_for_async(lambda: asyncio.to_thread(_shipped, logs), 30, 0.2, "the warning in CloudWatch")
+    finally:
+        engine.request_shutdown("test over")
+        assert await asyncio.wait_for(task, 30) == 0

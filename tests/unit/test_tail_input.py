@@ -17,6 +17,7 @@ from shipper.inputs.tail import TailInput
 from shipper.multiline import build_multiline_parsers
 from shipper.plugin import DryRun
 from tests.factory import make_context, make_plugin
+from tests.poll import wait_for_async
 
 
 class FakePipeline:
@@ -321,13 +322,12 @@ async def test_starting_at_the_end_mid_line_skips_the_rest_of_that_line(tmp_path
     await plugin.start()
     task = asyncio.create_task(plugin.run())
     try:
-        await asyncio.sleep(0.3)
+        # opened (and positioned at its end) before the rest of the line is written
+        await wait_for_async(lambda: plugin.metrics.value("fluentbit_input_files_opened_total", name="tail.0") == 1,
+                             10, what="file opened")
         with log.open("a") as handle:
             handle.write("ne\nnew\n")
-        for _ in range(100):
-            if pipe.records:
-                break
-            await asyncio.sleep(0.02)
+        await wait_for_async(lambda: bool(pipe.records), 10, what="a record")
     finally:
         await stop_tail(plugin, task)
     assert lines_of(pipe) == ["new"]
