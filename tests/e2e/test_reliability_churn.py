@@ -15,7 +15,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bench.reliability import Shipper, child_env, eventually, wait_for
+from bench.reliability import Shipper, child_env
+from tests.poll import eventually, wait_for
 from tests.servers.moto import free_port
 
 FILES = 300

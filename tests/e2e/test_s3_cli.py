@@ -17,9 +17,10 @@ import boto3  # type: ignore[import-untyped]
 import orjson
 import pytest
 
-from bench.reliability import Shipper, child_env, eventually, wait_for
+from bench.reliability import Shipper, child_env
 from tests.e2e.writer import make_line, parse_line
-from tests.servers.moto import MotoServer, free_port, moto_server  # noqa: F401 - fixture
+from tests.poll import eventually, wait_for
+from tests.servers.moto import MotoServer, free_port
 
 REGION = "us-east-1"
 LINE_WIDTH = 1000
