@@ -17,8 +17,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bench.reliability import Shipper, child_env, wait_for
-from tests.servers.moto import MotoServer, free_port, moto_server  # noqa: F401 - fixture
+from bench.reliability import Shipper, child_env
+from tests.poll import wait_for
+from tests.servers.moto import MotoServer, free_port
 
 GOOD_LINES = 2_000
 DEEP = '{"a":' * 1_000 + "1" + "}" * 1_000
