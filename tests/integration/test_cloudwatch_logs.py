@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from shipper.outputs.cloudwatch_batching import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES
+from shipper.outputs.cloudwatch_logs.request import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES
 from tests.integration.aws_helpers import aws_client, read_back, running
 from tests.servers.moto import MotoServer, RecordingProxy
 
@@ -74,7 +74,7 @@ async def test_log_key_sends_the_raw_value_and_counts_missing_keys(moto_server: 
         result = await out.flush("t", events)
     stored = [e["message"] for e in await read_back(moto_server, "g", "s")]
     assert stored == ["plain string", "caf\u00e9 \"q\" \\", '{"nested":"map"}', "12345"]
-    assert result.dropped == {"missing_log_key: events have no 'log' key": 1}
+    assert result.dropped == {"missing_log_key: the record has no log_key value": 1}
 
 
 async def test_stream_prefix_names_one_stream_per_tag(moto_server: MotoServer, moto_proxy: RecordingProxy) -> None:

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from shipper.outputs.firehose_records import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
+from shipper.outputs.kinesis_firehose.request import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 from tests.integration.aws_helpers import flush_all, running, s3_objects
 from tests.servers.moto import MotoServer, RecordingProxy
 
@@ -40,7 +40,7 @@ async def test_log_key_sends_the_json_escaped_value(moto_server: MotoServer, mot
     async with running("kinesis_firehose", moto_proxy, delivery_stream=delivery_stream, log_key="log") as out:
         result = await out.flush("t", events)
     assert sent_records(moto_proxy) == [b"first event\n", b'{\\"json\\":1}\n', b"caf\\u00e9\n"]
-    assert result.dropped == {"missing_log_key: records have no 'log' key": 1}
+    assert result.dropped == {"missing_log_key: the record has no log_key value": 1}
 
 
 async def test_1200_records_become_3_requests(moto_server: MotoServer, moto_proxy: RecordingProxy, delivery_stream: str) -> None:
