@@ -27,8 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.timing import best_cpu_seconds
-from shipper.outputs.cloudwatch_batching import encode_messages, plan as cw_plan
-from shipper.outputs.firehose_records import TimeFormatter, encode_records, plan as fh_plan
+from shipper.outputs.cloudwatch_logs.request import encode_messages, plan as cw_plan
+from shipper.outputs.kinesis_firehose.request import TimeFormatter, encode_records, plan as fh_plan
 
 N = 10_000
 ROUNDS = 7

@@ -27,7 +27,7 @@ import orjson
 from shipper.errors import ConfigError
 from shipper.jsonfmt import reprint_doubles
 from shipper.options import Option, Settings
-from shipper.outputs.firehose_records import TimeFormatter
+from shipper.outputs.kinesis_firehose.request import TimeFormatter
 
 #: the Go strftime's sub-second specifiers (lestrrat-go/strftime with the plugins' options).
 GO_FRACTIONS = {"%L": 3, "%f": 6}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from shipper.errors import ConfigError
-from shipper.outputs.cloudwatch_batching import (
+from shipper.outputs.cloudwatch_logs.request import (
     EVENT_OVERHEAD,
     MAX_AGE_MS,
     MAX_BATCH_BYTES,
@@ -19,7 +19,7 @@ from shipper.outputs.cloudwatch_batching import (
     encode_messages,
     plan,
 )
-from shipper.outputs.cloudwatch_truncation import truncate_utf8
+from shipper.outputs.cloudwatch_logs.truncation import truncate_utf8
 from tests.factory import make_plugin
 
 NOW_MS = 1_800_000_000_000

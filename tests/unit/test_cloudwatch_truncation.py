@@ -8,8 +8,8 @@ import orjson
 from hypothesis import given, settings, strategies as st
 
 from shipper import jsonfmt
-from shipper.outputs.cloudwatch_batching import EVENT_OVERHEAD, MAX_EVENT_BYTES
-from shipper.outputs.cloudwatch_truncation import JSON, JSON_AS_TEXT, TEXT, truncate_message
+from shipper.outputs.cloudwatch_logs.request import EVENT_OVERHEAD, MAX_EVENT_BYTES
+from shipper.outputs.cloudwatch_logs.truncation import JSON, JSON_AS_TEXT, TEXT, truncate_message
 
 MARKER = re.compile(r"\u2026\[truncated (\d+) bytes\]$")
 

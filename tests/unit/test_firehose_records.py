@@ -7,7 +7,7 @@ import gzip
 import pytest
 
 from shipper.errors import ConfigError
-from shipper.outputs.firehose_records import (
+from shipper.outputs.kinesis_firehose.request import (
     MAX_BATCH_BYTES,
     MAX_BATCH_RECORDS,
     MAX_RECORD_BYTES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from shipper.outputs.opensearch_response import BadResponse, parse_bulk_response
+from shipper.outputs.opensearch.result import BadResponse, parse_bulk_response
 
 
 def response(*statuses: int, errors: bool = True) -> bytes:

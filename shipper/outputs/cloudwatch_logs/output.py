@@ -5,7 +5,7 @@ compact JSON, or the raw value of ``log_key``.  Records are routed to a log
 group and stream (``log_stream_name``, ``log_stream_prefix`` + tag, or the
 ``log_group_template``/``log_stream_template`` record accessors, which fall back
 to the plain names), then cut into valid requests by
-:mod:`shipper.outputs.cloudwatch_batching`.
+:mod:`shipper.outputs.cloudwatch_logs.request`.
 
 Streams (and groups, with ``auto_create_group``) are created on first use and
 remembered: like Fluent Bit, CreateLogStream comes first and a missing group is
@@ -32,7 +32,7 @@ from shipper.aws.rawbody import call_with_body, install
 from shipper.errors import ConfigError, PermanentError
 from shipper.events import Event
 from shipper.options import Option, Settings
-from shipper.outputs.cloudwatch_batching import REFUSALS, Batch, Plan, encode_messages, plan
+from shipper.outputs.cloudwatch_logs.request import REFUSALS, Batch, Plan, encode_messages, plan
 from shipper.outputs.result import REJECTED as RESULT_REJECTED, FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.reasonlog import ReasonLog

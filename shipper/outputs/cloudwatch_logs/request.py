@@ -8,7 +8,7 @@ does not and the real service rejects the whole request otherwise:
 - events in chronological order, and one request never spans 24 hours;
 - an event may not be larger than 1 MiB (1,048,576 bytes including the 26,
   the limit since 2025): longer messages are cut by
-  :mod:`shipper.outputs.cloudwatch_truncation` (a JSON message stays valid
+  :mod:`shipper.outputs.cloudwatch_logs.truncation` (a JSON message stays valid
   JSON) and counted;
 - events older than 14 days (or than the group's retention) or more than 2
   hours in the future are rejected by the service: they are left out and
@@ -19,7 +19,7 @@ Every event left out is named with a reason code (:data:`REFUSALS`), so a
 dry-run can show which records the service would refuse and why.
 
 Everything is done per chunk with list operations; the request body is encoded
-once per batch with orjson (DESIGN.md section 4).
+once per batch with orjson.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import orjson
 
 from shipper import jsonfmt
 from shipper.events import Event
-from shipper.outputs.cloudwatch_truncation import JSON_AS_TEXT, truncate_message
+from shipper.outputs.cloudwatch_logs.truncation import JSON_AS_TEXT, truncate_message
 
 #: PutLogEvents limits, from the CloudWatch Logs API reference
 #: (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).

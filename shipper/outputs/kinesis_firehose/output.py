@@ -1,6 +1,6 @@
 """``kinesis_firehose`` output: PutRecordBatch with Fluent Bit's options.
 
-Records are encoded and batched by :mod:`shipper.outputs.firehose_records`.
+Records are encoded and batched by :mod:`shipper.outputs.kinesis_firehose.request`.
 On a partial failure (``FailedPutCount`` > 0) only the records the service
 refused go back to the engine for retry; Fluent Bit retries the whole batch
 and so duplicates the records that were accepted.
@@ -17,7 +17,7 @@ from shipper.aws.rawbody import call_with_body, install
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings
-from shipper.outputs.firehose_records import REFUSALS, Plan, TimeFormatter, compressor, encode_records, plan
+from shipper.outputs.kinesis_firehose.request import REFUSALS, Plan, TimeFormatter, compressor, encode_records, plan
 from shipper.outputs.result import FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register

@@ -20,7 +20,7 @@ import orjson
 
 from shipper import jsonfmt
 from shipper.events import Event
-from shipper.outputs.opensearch_index import SecondCache
+from shipper.outputs.opensearch.index import SecondCache
 
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024

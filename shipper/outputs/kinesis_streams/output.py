@@ -21,7 +21,7 @@ from shipper.aws import AwsClient, AwsSettings, classify
 from shipper.aws.rawbody import install
 from shipper.events import Event
 from shipper.options import Settings
-from shipper.outputs.firehose_records import TimeFormatter, encode_records
+from shipper.outputs.kinesis_firehose.request import TimeFormatter, encode_records
 from shipper.outputs.kinesis_streams.options import OPTIONS
 from shipper.outputs.kinesis_streams.records import Entry, Plan, RandomKeys, plan
 from shipper.outputs.kinesis_streams.result import failed_positions, first_error

@@ -1,10 +1,10 @@
 """``opensearch`` output (alias ``es``): the ``_bulk`` API, with SigV4 for Amazon OpenSearch.
 
 Records become bulk action + document lines exactly as Fluent Bit writes
-them (:mod:`shipper.outputs.opensearch_bulk`), cut into requests of at most
+them (:mod:`shipper.outputs.opensearch.request`), cut into requests of at most
 ``Max_Request_Size`` bytes, and sent over one keep-alive pool
-(:mod:`shipper.outputs.opensearch_http`).  Results are judged per item
-(:mod:`shipper.outputs.opensearch_response`): throttled and 5xx items are
+(:mod:`shipper.outputs.opensearch.transport`).  Results are judged per item
+(:mod:`shipper.outputs.opensearch.result`): throttled and 5xx items are
 retried alone, a 409 on ``create`` means "already stored", other rejected
 items are counted, reported once per reason and never retried.
 """
@@ -20,10 +20,10 @@ from shipper.aws import AwsSettings
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings, parse_size
-from shipper.outputs.opensearch_bulk import WRITE_OPERATIONS, BulkEncoder, BulkItem, body_of, split_requests
-from shipper.outputs.opensearch_http import BulkTransport, SigV4Signer, TlsSettings
-from shipper.outputs.opensearch_index import IndexNamer
-from shipper.outputs.opensearch_response import BadResponse, is_retryable_status, parse_bulk_response
+from shipper.outputs.opensearch.request import WRITE_OPERATIONS, BulkEncoder, BulkItem, body_of, split_requests
+from shipper.outputs.opensearch.transport import BulkTransport, SigV4Signer, TlsSettings
+from shipper.outputs.opensearch.index import IndexNamer
+from shipper.outputs.opensearch.result import BadResponse, is_retryable_status, parse_bulk_response
 from shipper.outputs.result import FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.reasonlog import ReasonLog

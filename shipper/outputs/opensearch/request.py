@@ -30,7 +30,7 @@ import xxhash
 from shipper import jsonfmt
 from shipper.accessor import compile_accessor
 from shipper.events import Event, Record
-from shipper.outputs.opensearch_index import IndexNamer, SecondCache
+from shipper.outputs.opensearch.index import IndexNamer, SecondCache
 
 WRITE_OPERATIONS = ("create", "index", "update", "upsert")
 
