@@ -12,9 +12,9 @@ import json
 import pytest
 
 from shipper.engine.dryrun import DryRunPrinter
-from shipper.outputs.opensearch import output as opensearch
 from shipper.outputs.cloudwatch_logs.request import MAX_AGE_MS, MAX_FUTURE_MS
 from shipper.outputs.kinesis_firehose.request import MAX_RECORD_BYTES
+from shipper.outputs.opensearch import output as opensearch
 from shipper.plugin import DryRun, DryRunBatch
 from tests.factory import make_context, make_plugin
 

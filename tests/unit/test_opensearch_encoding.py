@@ -6,8 +6,8 @@ import orjson
 import pytest
 
 from shipper.errors import ConfigError
-from shipper.outputs.opensearch.request import body_of, generated_id, replace_dots, split_requests
 from shipper.outputs.opensearch.index import IndexNamer
+from shipper.outputs.opensearch.request import body_of, generated_id, replace_dots, split_requests
 from tests.factory import make_plugin
 
 TS = 1_709_683_199_900_000_000  # 2024-03-05T23:59:59.900Z

@@ -20,10 +20,10 @@ from shipper.aws import AwsSettings
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings, parse_size
-from shipper.outputs.opensearch.request import WRITE_OPERATIONS, BulkEncoder, BulkItem, body_of, split_requests
-from shipper.outputs.opensearch.transport import BulkTransport, SigV4Signer, TlsSettings
 from shipper.outputs.opensearch.index import IndexNamer
+from shipper.outputs.opensearch.request import WRITE_OPERATIONS, BulkEncoder, BulkItem, body_of, split_requests
 from shipper.outputs.opensearch.result import BadResponse, is_retryable_status, parse_bulk_response
+from shipper.outputs.opensearch.transport import BulkTransport, SigV4Signer, TlsSettings
 from shipper.outputs.result import FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.reasonlog import ReasonLog
