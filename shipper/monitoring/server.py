@@ -46,6 +46,8 @@ PipelineGetter = Callable[[], views.PipelineView | None]
 
 #: how often the health check records a baseline of the error counters.
 HEALTH_TICK_SECONDS = 1.0
+#: HTTP_Listen values only this host can reach.
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 #: how often an idle tap stream looks whether its client left or the server is stopping.
 TAP_POLL_SECONDS = 0.5
 
@@ -122,6 +124,12 @@ class MonitoringServer:
         if self.health is not None:
             self._ticker = asyncio.create_task(self._tick_health(self.health), name="health-check")
         log.info("listen iface=%s tcp_port=%s", self.listen, self.port)
+        if self.tap is not None:
+            loopback = self.listen in LOOPBACK
+            (log.info if loopback else log.warning)(
+                "HTTP_Tap is on: /api/v1/tap shows log contents to anyone who can reach %s:%s%s",
+                self.listen, self.port, "" if loopback else "; set HTTP_Listen 127.0.0.1 unless the port is private",
+            )
 
     async def stop(self) -> None:
         self._stopping = True  # open tap streams end within TAP_POLL_SECONDS, so cleanup does not wait on them

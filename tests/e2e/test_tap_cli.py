@@ -160,6 +160,8 @@ def test_an_open_tap_does_not_hold_up_shutdown(running: tuple[str, subprocess.Po
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
         assert "tap closed on modify.0" in err
+        assert "HTTP_Tap is on: /api/v1/tap shows log contents to anyone who can reach 127.0.0.1:" in err
+        assert "[ info]" in err.split("HTTP_Tap is on")[0].splitlines()[-1]  # loopback only: no warning
         client.communicate(timeout=30)
         assert client.returncode == 0
     finally:
