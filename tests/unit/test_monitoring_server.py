@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shipper.metrics import Metrics
 from shipper.monitoring import MonitoringServer
+from shipper.monitoring.tap import TapHub
 from tests.factory import make_context
 
 
@@ -227,3 +228,33 @@ async def test_port_in_use_raises_and_leaves_nothing_running() -> None:
         with pytest.raises(OSError):
             await second.start()
         await second.stop()
+
+
+async def test_tap_route_exists_only_with_http_tap(client: Client) -> None:
+    status, _, _ = await client.get("/api/v1/tap?name=tail.0")
+    assert status == 404  # the default fixture's server has HTTP_Tap off
+
+
+@pytest.fixture
+async def tap_client(metrics: Metrics) -> AsyncIterator[Client]:
+    service = make_context(http_server="on", http_listen="127.0.0.1", http_port="0", http_tap="on").service
+    server = MonitoringServer(service, metrics, fake_pipeline, tap=TapHub())
+    async for c in serve(server):
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "error"),
+    [
+        ("name=nope", 404, "no instance named 'nope'"),
+        ("name=tail.0&limit=x", 400, "limit must be a whole number and rate a number"),
+        ("name=tail.0&rate=0", 400, "limit and rate must be positive"),
+        ("name=tail.0&limit=-1", 400, "limit and rate must be positive"),
+    ],
+)
+async def test_tap_refuses_bad_requests_with_a_reason(tap_client: Client, query: str, status: int, error: str) -> None:
+    got, ctype, text = await tap_client.get("/api/v1/tap?" + query)
+    body = json.loads(text)
+    assert (got, body["error"]) == (status, error) and ctype.startswith("application/json")
+    if status == 404:
+        assert body["instances"] == ["tail.0", "app_logs", "kubernetes.0", "cloudwatch_logs.0", "firehose_out"]
