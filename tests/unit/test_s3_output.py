@@ -183,3 +183,10 @@ def test_dry_run_names_bucket_key_and_each_record(tmp_path: Path) -> None:
     assert batch.items[0].payload == '{"date":"2023-11-14T22:13:20.000000Z","a":1}'
     assert batch.requests == 1
     assert MIN_PART_BYTES == 5 * 1024 * 1024
+
+
+def test_dry_run_marks_records_without_log_key_as_refused(tmp_path: Path) -> None:
+    out = make_plugin("output", "s3", {"bucket": "logs", "store_dir": str(tmp_path), "log_key": "msg"})
+    batch = out.dry_run("app", [(T0, {"msg": "kept"}), (T0, {"other": 1})])
+    assert [(item.payload, item.refused) for item in batch.items] == [("kept", None), ('{"other":1}', "missing_log_key")]
+    assert "msg" in batch.reasons["missing_log_key"]

@@ -14,6 +14,7 @@ import asyncio
 import time
 from dataclasses import replace
 
+from shipper import jsonfmt
 from shipper.aws import AwsSettings
 from shipper.events import Event
 from shipper.options import Settings
@@ -140,12 +141,23 @@ class S3(Output):
             self.uploader.wake()
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
-        """Each record with the bucket and key of the object that would hold it (``$INDEX`` as it stands)."""
-        block, _ = self.lines.encode(events)
+        """Each record with the bucket and key of the object that would hold it (``$INDEX`` as it stands).
+
+        A record without ``log_key`` is shown as JSON and marked refused: it would be left out.
+        """
         key = self.key_format.render(tag, _first_second(events), self.store.peek_index())
         destination = {"bucket": self.config.bucket, "key": key}
-        items = [Rendered(destination, line, ts) for (ts, _), line in zip(events, _lines(self.lines, events), strict=True)]
-        return DryRunBatch(items, self._requests(len(self.compress(block)) if self.compress else len(block)))
+        items = []
+        for ts, record in events:
+            line, missing = self.lines.encode([(ts, record)])
+            if missing:
+                items.append(Rendered(destination, jsonfmt.dumps_str(record), ts, refused="missing_log_key"))
+            else:
+                items.append(Rendered(destination, line.decode("utf-8", "replace").rstrip("\n"), ts))
+        block, _ = self.lines.encode(events)
+        size = len(self.compress(block)) if self.compress is not None else len(block)
+        reasons = {"missing_log_key": f"has no {self.config.log_key!r} key; left out of the object"}
+        return DryRunBatch(items, self._requests(size), reasons)
 
     def _requests(self, size: int) -> int:
         """PutObject for an object smaller than one part, else create + parts + complete."""
@@ -155,11 +167,6 @@ class S3(Output):
         if self.config.use_put_object or size < chunk:
             return 1
         return size // chunk + (1 if size % chunk else 0) + 2
-
-
-def _lines(lines: LineFormat, events: list[Event]) -> list[str]:
-    """One line per record as the object would hold it (records without ``log_key`` render empty)."""
-    return [lines.encode([event])[0].decode("utf-8", "replace").rstrip("\n") for event in events]
 
 
 def _first_second(events: list[Event]) -> int:
