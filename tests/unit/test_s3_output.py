@@ -190,3 +190,13 @@ def test_dry_run_marks_records_without_log_key_as_refused(tmp_path: Path) -> Non
     batch = out.dry_run("app", [(T0, {"msg": "kept"}), (T0, {"other": 1})])
     assert [(item.payload, item.refused) for item in batch.items] == [("kept", None), ('{"other":1}', "missing_log_key")]
     assert "msg" in batch.reasons["missing_log_key"]
+
+
+async def test_two_objects_of_a_tag_in_one_second_do_not_share_a_key(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, use_put_object="on", total_file_size="1M", static_file_path="on")
+    await out.flush("t", events(0, 990))  # over total_file_size: completed at once
+    await out.flush("t", events(990, 5))  # its first record is in the same second
+    await out.stop()
+    assert len(s3.objects) == 2
+    assert sorted(n for stored in s3.objects.values() for n in numbers(stored.body)) == list(range(995))

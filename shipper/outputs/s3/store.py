@@ -28,6 +28,7 @@ from pathlib import Path
 
 import orjson
 
+from shipper.outputs.s3.keys import random_alphanumeric
 from shipper.storage import safe_name
 
 log = logging.getLogger("shipper.output.s3")
@@ -80,6 +81,8 @@ class ObjectStore:
         self.root = root
         self.sync = sync
         self.objects: dict[str, ObjectState] = {}
+        #: the key of each tag's newest object, so a new object never takes it again.
+        self._last_key: dict[str, str] = {}
         self._seq = itertools.count()
 
     @classmethod
@@ -121,6 +124,16 @@ class ObjectStore:
 
     # -- objects ------------------------------------------------------------
     def create(self, tag: str, key: str) -> ObjectState:
+        """A new object for ``tag``.
+
+        Two objects of one tag started within the same second get the same key
+        from a format whose finest part is seconds, and the second upload would
+        replace the first; such a key gets ``-`` and 8 random characters.
+        """
+        if key == self._last_key.get(tag) or any(s.key == key for s in self.objects.values()):
+            key = f"{key}-{random_alphanumeric()}"
+            log.info("s3: key already used by an object of tag %s; this one is %s", tag, key)
+        self._last_key[tag] = key
         state = ObjectState(id=f"{time.time_ns()}-{next(self._seq)}", tag=tag, key=key, created=time.time())
         self._dir(state).mkdir(parents=True, exist_ok=True)
         self.save(state)
@@ -215,6 +228,7 @@ class ObjectStore:
             for temp in directory.glob("*.tmp"):
                 temp.unlink()
             self.objects[state.id] = state
+            self._last_key[state.tag] = state.key
             found.append(state)
         return found
 
