@@ -106,6 +106,28 @@ async def test_firehose_throttling_then_partial_failure(
     assert failed == 2
 
 
+CAPTIVE_PORTAL = b"<html><body>Please log in to continue</body></html>"
+
+
+@pytest.mark.parametrize(
+    "body,content_type",
+    [(CAPTIVE_PORTAL, "text/html"), (b'{"status":"ok"}', "application/json"), (b"[]", "application/x-amz-json-1.1")],
+)
+async def test_cloudwatch_2xx_that_is_not_the_services_answer_is_retried_not_counted_delivered(
+    moto_server: MotoServer, moto_proxy: RecordingProxy, body: bytes, content_type: str
+) -> None:
+    """Issue 18.5: a proxy answering 200 with its own page lost records with errors = 0."""
+    now = time.time_ns()
+    moto_proxy.reply_raw("PutLogEvents", body, content_type, times=2)
+    async with running("cloudwatch_logs", moto_proxy, log_group_name="g", log_stream_name="s", auto_create_group="on") as out:
+        await deliver(out, "t", [(now + i, {"i": i}) for i in range(10)])
+        retries = metric(out, "fluentbit_output_retries_total")
+        errors = metric(out, "fluentbit_output_errors_total")
+    assert [e["message"] for e in await read_back(moto_server, "g", "s")] == [f'{{"i":{i}}}' for i in range(10)]
+    assert retries == errors == 2
+    assert len(moto_proxy.calls("PutLogEvents")) == 3
+
+
 @pytest.fixture
 async def hung_server() -> AsyncIterator[int]:
     """Accepts connections and never answers."""

@@ -14,7 +14,8 @@ and the JSON body, plus ``decoded_data`` for Firehose and Kinesis records, like 
 - ``fail(target, status, code, times)`` answers the next ``times`` calls of
   ``target`` with an AWS JSON error (throttling, 500, access denied...);
 - ``reply(target, body, status, times)`` answers with a canned body instead
-  (e.g. a PutLogEvents ``rejectedLogEventsInfo``);
+  (e.g. a PutLogEvents ``rejectedLogEventsInfo``), and ``reply_raw`` with
+  any bytes (a proxy's HTML page with status 200);
 - ``fail_firehose_records(indexes, times)`` forwards a PutRecordBatch without the
   records at ``indexes`` and reports exactly those as failed (``FailedPutCount``),
   as the real service does on partial failure; ``fail_kinesis_records`` does
@@ -131,8 +132,9 @@ class _Fault:
     code: str = ""
     message: str = ""
     failed_indexes: frozenset[int] = frozenset()
-    #: a canned answer instead of an error (``reply``).
+    #: a canned answer instead of an error (``reply``), or raw bytes and their content type (``reply_raw``).
     body: dict[str, Any] | None = None
+    raw: tuple[bytes, str] | None = None
 
 
 class RecordingProxy:
@@ -188,6 +190,11 @@ class RecordingProxy:
         """Answer the next ``times`` calls of a target with ``body`` without forwarding them to moto."""
         with self._lock:
             self._faults.append(_Fault(target_suffix, times, status, body=body))
+
+    def reply_raw(self, target_suffix: str, body: bytes, content_type: str, status: int = 200, times: int = 1) -> None:
+        """Answer the next ``times`` calls of a target with these bytes, as a proxy or captive portal would."""
+        with self._lock:
+            self._faults.append(_Fault(target_suffix, times, status, raw=(body, content_type)))
 
     def fail_firehose_records(self, indexes: set[int], times: int = 1) -> None:
         """Drop the records at ``indexes`` of the next PutRecordBatch calls and report them failed."""
@@ -256,6 +263,9 @@ class RecordingProxy:
                     captured.decoded_data = [base64.b64decode(r["Data"]) for r in parsed.get("Records", [])]
                 proxy._record(captured)
                 fault = proxy._take_fault(target)
+                if fault is not None and fault.raw is not None:
+                    captured.status = fault.status
+                    return fault.status, [("Content-Type", fault.raw[1])], fault.raw[0]
                 if fault is not None and fault.status:
                     captured.status = fault.status
                     answer = fault.body if fault.body is not None else {"__type": fault.code, "message": fault.message}

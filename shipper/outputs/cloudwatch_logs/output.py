@@ -27,12 +27,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from shipper.accessor import Template, compile_template
-from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, classify, error_code
-from shipper.aws.rawbody import call_with_body, install
+from shipper.aws import AWS_OPTIONS, AwsSettings, classify, error_code
 from shipper.errors import ConfigError, PermanentError
 from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.cloudwatch_logs.request import REFUSALS, Batch, Plan, encode_messages, plan
+from shipper.outputs.cloudwatch_logs.result import check_answer, rejected_events
+from shipper.outputs.cloudwatch_logs.transport import AwsLogs, LogsTransport
 from shipper.outputs.result import REJECTED as RESULT_REJECTED, FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.reasonlog import ReasonLog
@@ -48,7 +49,6 @@ MAX_PARALLEL_STREAMS = 8
 #: which costs one CreateLogStream answered "already exists" per stream.
 MAX_REMEMBERED = 20_000
 _GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
-_PLACEHOLDER = {"logEvents": [{"timestamp": 0, "message": "-"}]}
 
 SKIPPED = "shipper_cloudwatch_skipped_events_total"
 TRUNCATED = "shipper_cloudwatch_truncated_events_total"
@@ -110,7 +110,7 @@ class CloudWatchLogs(Output):
         self.aws = AwsSettings.from_settings(
             settings, user_agent_extra=settings.get("extra_user_agent"), max_connections=MAX_PARALLEL_STREAMS * workers
         )
-        self.client: AwsClient | None = None
+        self.transport: LogsTransport | None = None
         self._streams: set[Destination] = set()
         self._groups: set[str] = set()
         self._creating: dict[tuple[str, Any], asyncio.Future[None]] = {}
@@ -144,13 +144,14 @@ class CloudWatchLogs(Output):
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
-        self.client = AwsClient("logs", self.aws)
-        install(await self.client.open())
+        if self.transport is None:  # unit tests put a fake in first
+            self.transport = AwsLogs(self.aws)
+        await self.transport.open()
         self._parallel = asyncio.Semaphore(self.aws.max_connections)
 
     async def stop(self) -> None:
-        if self.client is not None:
-            await self.client.close()
+        if self.transport is not None:
+            await self.transport.close()
 
     # -- routing ---------------------------------------------------------------
     def _fallback_stream(self, tag: str) -> str:
@@ -262,34 +263,26 @@ class CloudWatchLogs(Output):
 
     async def _put(self, dest: Destination, body: bytes, count: int, result: FlushResult) -> None:
         """PutLogEvents; a stream deleted behind our back is re-created and the call retried once."""
-        client = self._client()
-        placeholder = {"logGroupName": dest[0], "logStreamName": dest[1], **_PLACEHOLDER}
+        transport = self._transport()
         try:
-            response = await call_with_body(client, "put_log_events", body, placeholder, self.headers)
+            answer = await transport.put_log_events(*dest, body, self.headers)
         except Exception as exc:
             if error_code(exc) != "ResourceNotFoundException":
                 raise
             self._streams.discard(dest)
             self._groups.discard(dest[0])
             await self._ensure_stream(dest)
-            response = await call_with_body(client, "put_log_events", body, placeholder, self.headers)
+            answer = await transport.put_log_events(*dest, body, self.headers)
         self.count(REQUESTS)
-        self._count_rejected(response.get("rejectedLogEventsInfo"), count, result)
-
-    def _count_rejected(self, info: dict[str, int] | None, count: int, result: FlushResult) -> None:
-        """``rejectedLogEventsInfo``: index ranges the service refused inside an accepted request."""
-        if not info:
-            return
-        old = max(info.get("tooOldLogEventEndIndex", -1), info.get("expiredLogEventEndIndex", -1)) + 1
-        new = count - info["tooNewLogEventStartIndex"] if "tooNewLogEventStartIndex" in info else 0
-        rejected = min(count, old + new)
-        self.count(REJECTED, rejected)
-        result.add_dropped(f"{RESULT_REJECTED}: CloudWatch refused events by time (rejectedLogEventsInfo)", rejected)
+        rejected = rejected_events(check_answer(answer), count)
+        if rejected:
+            self.count(REJECTED, rejected)
+            result.add_dropped(f"{RESULT_REJECTED}: CloudWatch refused events by time (rejectedLogEventsInfo)", rejected)
 
     # -- groups and streams ----------------------------------------------------
-    def _client(self) -> Any:
-        assert self.client is not None, "flush before start"
-        return self.client.client
+    def _transport(self) -> LogsTransport:
+        assert self.transport is not None, "flush before start"
+        return self.transport
 
     async def _ensure_stream(self, dest: Destination) -> None:
         """Create the stream (and the group if allowed) once; concurrent callers share the work."""
@@ -306,9 +299,8 @@ class CloudWatchLogs(Output):
 
     async def _create_stream(self, dest: Destination) -> None:
         group, stream = dest
-        client = self._client()
         try:
-            await client.create_log_stream(logGroupName=group, logStreamName=stream)
+            await self._transport().create_log_stream(group, stream)
         except Exception as exc:
             code = error_code(exc)
             if code == "ResourceNotFoundException" and self.auto_create_group:
@@ -327,27 +319,22 @@ class CloudWatchLogs(Output):
 
     async def _create_stream_again(self, dest: Destination) -> None:
         try:
-            await self._client().create_log_stream(logGroupName=dest[0], logStreamName=dest[1])
+            await self._transport().create_log_stream(*dest)
         except Exception as exc:
             if error_code(exc) != "ResourceAlreadyExistsException":
                 raise
 
     async def _create_group(self, group: str) -> None:
-        client = self._client()
-        params: dict[str, Any] = {"logGroupName": group}
-        if self.group_class:
-            params["logGroupClass"] = self.group_class
-        if self.group_tags:
-            params["tags"] = self.group_tags
+        transport = self._transport()
         try:
-            await client.create_log_group(**params)
+            await transport.create_log_group(group, self.group_class, self.group_tags)
         except Exception as exc:
             if error_code(exc) != "ResourceAlreadyExistsException":
                 raise
         else:
             self.log.info("created log group %s", group)
             if self.retention_days:
-                await client.put_retention_policy(logGroupName=group, retentionInDays=self.retention_days)
+                await transport.put_retention_policy(group, self.retention_days)
         if len(self._groups) >= MAX_REMEMBERED:
             self._groups.clear()
         self._groups.add(group)
