@@ -13,6 +13,7 @@ runs them at full size and prints the figures quoted in
     python -m bench.reliability crash   [--full]   # 5 x kill -9; --full: 200,000 lines / 20 files
     python -m bench.reliability outage  [--full]   # sink down 10 s; --full: 60 s
     python -m bench.reliability overload           # writer faster than the sink: max RSS
+    python -m bench.reliability shipped [--full]   # config/fluent-bit.conf, sink down 30 s; --full: 10 minutes
 
 Memory figures come from ``VmRSS`` in ``/proc/<pid>/status``, sampled every
 50 ms by a thread of this process.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -303,6 +305,56 @@ class Setup:
         return Shipper(self.write(), self.work / "shipper.log", child_env(self.work), self.http_port)
 
 
+@dataclass
+class ShippedSetup(Setup):
+    """The shipped DaemonSet pipeline (``config/fluent-bit.conf``) run here.
+
+    Every reliability setting is the shipped one (``Flush``, ``Retry_Limit``,
+    ``scheduler.cap``, ``Mem_Buf_Limit``, ``storage.type``, ``Refresh_Interval``);
+    only what ties it to a node changes: paths, the listen address, the
+    CloudWatch endpoint and group, ``log_key log`` so events read back
+    as the lines written, ``Read_from_Head On`` (the writer may create its
+    files before tail's first scan, which would skip them); the kubernetes filter (it needs an API
+    server) and the container-runtime multiline parsers (the writer writes
+    plain lines) are left out.  ``source`` may name another config of the
+    same layout, e.g. the pre-fix one to compare.
+    """
+
+    source: Path = REPO / "config" / "fluent-bit.conf"
+
+    def render(self) -> str:
+        sections = re.split(r"(?m)^(?=\[)", self.source.read_text())
+        kept = [s for s in sections if s.startswith(("[SERVICE]", "[INPUT]", "[OUTPUT]"))]
+        replace = {
+            "parsers_file": None,
+            "multiline.parser": None,
+            "exclude_path": None,
+            "http_listen": "127.0.0.1",
+            "http_port": str(self.http_port),
+            "storage.path": str(self.work / "storage"),
+            "path": f"{self.logs}/*.log",
+            "db": str(self.work / "offsets.db"),
+            "region": REGION,
+            "log_group_name": GROUP,
+            "read_from_head": "On",
+        }
+        lines = []
+        for line in "".join(kept).splitlines():
+            key = line.split()[0].lower() if line.strip() and not line.lstrip().startswith("#") else ""
+            if key in replace:
+                if replace[key] is not None:
+                    lines.append(f"    {line.split()[0]}  {replace[key]}")
+            else:
+                lines.append(line)
+            if key == "name" and line.split()[1] == "cloudwatch_logs":
+                lines += [f"    endpoint  {self.endpoint}", "    log_key  log"]
+        return "\n".join(lines) + "\n"
+
+    def shipper(self) -> Shipper:
+        env = {**child_env(self.work), "HOST_NAME": "node-1", "AWS_REGION": REGION, "CLUSTER_NAME": "bench"}
+        return Shipper(self.write(), self.work / "shipper.log", env, self.http_port)
+
+
 # -- reading back --------------------------------------------------------------
 def read_back(moto_url: str, group: str = GROUP) -> dict[str, list[Line]]:
     """Every event of the group, per stream, as ``(file, seq)`` (FilterLogEvents, all pages)."""
@@ -434,7 +486,8 @@ def _settle_inflight(proxy: RecordingProxy, timeout: float = 30) -> None:
 
 def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, outage: float = 10,
                     files: int = 10, lines: int = 1500, rate: float = 1500, filesystem: bool = False,
-                    total_limit_size: str | None = None, settle: float = 90) -> OutageReport:
+                    total_limit_size: str | None = None, settle: float = 90,
+                    setup: Setup | None = None) -> OutageReport:
     """Stop moto while the writer runs, start it again on the same port, wait for the backlog.
 
     moto forgets everything when it stops, so the events it held are read
@@ -442,11 +495,12 @@ def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, ou
     sink going down looks like to the shipper), in-flight calls finish, the
     events are read, then moto stops and the proxy's forwards fail with a
     closed connection until it is back.  The recovery time runs from moto
-    answering again to the last missing line arriving.
+    answering again to the last missing line arriving.  ``setup`` replaces
+    the default pipeline (it must send to ``proxy``).
     """
     moto.reset()
     proxy.clear()
-    setup = Setup(work, proxy.url, filesystem=filesystem, total_limit_size=total_limit_size)
+    setup = setup or Setup(work, proxy.url, filesystem=filesystem, total_limit_size=total_limit_size)
     shipper = setup.shipper()
     writer = Writer(setup.logs, files, lines, rate, rotate_every=lines // 3 + 1, env=child_env(work))
     total = files * lines
@@ -568,6 +622,14 @@ def _outage(work: Path, moto: RestartableMoto, proxy: RecordingProxy, full: bool
         print(f"[{mode}] {report.summary()}")
 
 
+def _shipped(work: Path, moto: RestartableMoto, proxy: RecordingProxy, full: bool) -> None:
+    outage = 600 if full else 30
+    report = outage_scenario(work, moto, proxy, outage=outage, files=10, lines=max(1000, int(outage * 5)),
+                             rate=max(100, 10 * outage * 5 / (outage + 30)), settle=outage + 300,
+                             setup=ShippedSetup(work, proxy.url))
+    print(f"[config/fluent-bit.conf] {report.summary()}")
+
+
 def _overload(work: Path, moto: RestartableMoto, proxy: RecordingProxy) -> None:
     report = overload_scenario(work, moto, proxy)
     print(f"written {_mb(report.written_bytes)}, missing {len(report.missing)}, "
@@ -579,8 +641,9 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     parser = argparse.ArgumentParser(description="reliability figures (see the README's reliability section)")
-    parser.add_argument("scenario", choices=("crash", "outage", "overload"))
-    parser.add_argument("--full", action="store_true", help="the issue's sizes: 200,000 lines / 60 s outage")
+    parser.add_argument("scenario", choices=("crash", "outage", "overload", "shipped"))
+    parser.add_argument("--full", action="store_true",
+                        help="the issue's sizes: 200,000 lines / 60 s outage / the shipped config through 10 minutes")
     parser.add_argument("--seed", type=int, default=8)
     args = parser.parse_args(argv)
     moto = RestartableMoto()
@@ -592,6 +655,8 @@ def main(argv: list[str] | None = None) -> int:
                 _crash(Path(tmp), moto, args.full, args.seed)
             elif args.scenario == "outage":
                 _outage(Path(tmp), moto, proxy, args.full)
+            elif args.scenario == "shipped":
+                _shipped(Path(tmp), moto, proxy, args.full)
             else:
                 _overload(Path(tmp), moto, proxy)
     finally:
