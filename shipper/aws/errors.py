@@ -102,6 +102,11 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def service_error(code: str, message: str = "fake", status: int = 400) -> ClientError:
+    """The ``ClientError`` botocore raises for an AWS JSON error answer (for in-memory fakes of a service)."""
+    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "fake")
+
+
 def classify(exc: BaseException, what: str) -> DeliveryError:
     """The engine error for a failed AWS call; ``what`` names the call (``PutLogEvents golden-group/s``)."""
     if isinstance(exc, DeliveryError):

@@ -128,6 +128,22 @@ async def test_cloudwatch_2xx_that_is_not_the_services_answer_is_retried_not_cou
     assert len(moto_proxy.calls("PutLogEvents")) == 3
 
 
+@pytest.mark.parametrize(
+    "body,content_type",
+    [(CAPTIVE_PORTAL, "text/html"), (b'{"FailedPutCount":0}', "application/x-amz-json-1.1")],
+)
+async def test_firehose_2xx_that_is_not_the_services_answer_is_retried_not_counted_delivered(
+    moto_server: MotoServer, moto_proxy: RecordingProxy, delivery_stream: str, body: bytes, content_type: str
+) -> None:
+    moto_proxy.reply_raw("PutRecordBatch", body, content_type, times=1)
+    async with running("kinesis_firehose", moto_proxy, delivery_stream=delivery_stream) as out:
+        await deliver(out, "t", [(i, {"i": i}) for i in range(5)])
+        retries = metric(out, "fluentbit_output_retries_total")
+    delivered = b"".join(await s3_objects(moto_server)).splitlines()
+    assert sorted(delivered) == sorted(b'{"i":%d}' % i for i in range(5))
+    assert retries == 1
+
+
 @pytest.fixture
 async def hung_server() -> AsyncIterator[int]:
     """Accepts connections and never answers."""

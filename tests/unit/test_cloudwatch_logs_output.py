@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from shipper.aws.errors import service_error
 from shipper.outputs.cloudwatch_logs import CloudWatchLogs
-from shipper.outputs.cloudwatch_logs.transport import FakeLogs, service_error
+from shipper.outputs.cloudwatch_logs.transport import FakeLogs
 from shipper.outputs.result import FlushResult
 from tests.factory import make_plugin
 

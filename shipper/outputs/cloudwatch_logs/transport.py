@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
-from botocore.exceptions import ClientError
 
 from shipper.aws import AwsClient, AwsSettings
+from shipper.aws.errors import service_error
 from shipper.aws.rawbody import call_with_body, install
 
 #: PutLogEvents parameters botocore validates before the real body replaces them.
@@ -70,11 +70,6 @@ class AwsLogs:
     async def put_log_events(self, group: str, stream: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         placeholder = {"logGroupName": group, "logStreamName": stream, **_PLACEHOLDER}
         return await call_with_body(self.client.client, "put_log_events", body, placeholder, headers)
-
-
-def service_error(code: str, message: str = "fake", status: int = 400) -> ClientError:
-    """The ``ClientError`` botocore raises for an AWS JSON error answer."""
-    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "fake")
 
 
 #: what a scripted call does instead of the service: raise this error, or answer this JSON object.

@@ -9,15 +9,16 @@ and so duplicates the records that were accepted.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from shipper import jsonfmt
-from shipper.aws import AWS_OPTIONS, AwsClient, AwsSettings, classify
-from shipper.aws.rawbody import call_with_body, install
+from shipper.aws import AWS_OPTIONS, AwsSettings, classify
 from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.kinesis_firehose.request import REFUSALS, Plan, TimeFormatter, compressor, encode_records, plan
+from shipper.outputs.kinesis_firehose.result import failed_positions, first_error
+from shipper.outputs.kinesis_firehose.transport import AwsFirehose, FirehoseTransport
 from shipper.outputs.result import FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
@@ -25,7 +26,6 @@ from shipper.registry import register
 SKIPPED = "shipper_firehose_skipped_records_total"
 FAILED = "shipper_firehose_failed_records_total"
 REQUESTS = "shipper_firehose_requests_total"
-_PLACEHOLDER = {"Records": [{"Data": b"-"}]}
 
 
 @register
@@ -58,15 +58,16 @@ class KinesisFirehose(Output):
             raise ConfigError(str(exc), settings.where("compression")) from None
         workers = max(1, int(settings.get("workers", 1)))
         self.aws = AwsSettings.from_settings(settings, max_connections=workers + 1)
-        self.client: AwsClient | None = None
+        self.transport: FirehoseTransport | None = None
 
     async def start(self) -> None:
-        self.client = AwsClient("firehose", self.aws)
-        install(await self.client.open())
+        if self.transport is None:  # unit tests put a fake in first
+            self.transport = AwsFirehose(self.aws)
+        await self.transport.open()
 
     async def stop(self) -> None:
-        if self.client is not None:
-            await self.client.close()
+        if self.transport is not None:
+            await self.transport.close()
 
     def encode(self, events: list[Event]) -> list[bytes | None]:
         """Each event's record data (uncompressed); None when it has no ``log_key``."""
@@ -96,48 +97,30 @@ class KinesisFirehose(Output):
         return DryRunBatch(items, len(planned.batches), REFUSALS)
 
     async def flush(self, tag: str, events: list[Event]) -> FlushResult:
+        assert self.transport is not None, "flush before start"
         planned = self._plan(events)
         result = FlushResult()
         self._account(planned, result)
         for position, batch in enumerate(planned.batches):
             try:
-                response = await self._put(batch.body(self.delivery_stream))
+                answer = await self.transport.put_record_batch(self.delivery_stream, batch.body(self.delivery_stream))
+                self.count(REQUESTS)
+                failed = failed_positions(answer, len(batch.indexes))
             except Exception as exc:  # classified: the rest of the chunk shares the fate
                 rest = [events[i] for later in planned.batches[position:] for i in later.indexes]
                 result.add_error(classify(exc, f"PutRecordBatch {self.delivery_stream}"), rest)
                 break
-            failed = _failed_positions(response)
             if failed:
                 self.count(FAILED, len(failed))
                 result.add_retry(
                     [events[batch.indexes[p]] for p in failed],
                     f"PutRecordBatch {self.delivery_stream}: {len(failed)} of {len(batch.indexes)} records failed "
-                    f"({_first_error(response)})",
+                    f"({first_error(answer)})",
                 )
         return result
-
-    async def _put(self, body: bytes) -> dict[str, Any]:
-        assert self.client is not None, "flush before start"
-        placeholder = {"DeliveryStreamName": self.delivery_stream, **_PLACEHOLDER}
-        response = await call_with_body(self.client.client, "put_record_batch", body, placeholder)
-        self.count(REQUESTS)
-        return response
 
     def _account(self, planned: Plan, result: FlushResult) -> None:
         for reason, amount in Counter(reason for _, reason in planned.refused).items():
             self.count(SKIPPED, amount, reason=reason)
             result.add_dropped(f"{reason}: {REFUSALS[reason]}", amount)
 
-
-def _failed_positions(response: dict[str, Any]) -> list[int]:
-    """Positions of the records PutRecordBatch refused (``ErrorCode`` set)."""
-    if not response.get("FailedPutCount"):
-        return []
-    return [i for i, item in enumerate(response.get("RequestResponses", [])) if item.get("ErrorCode")]
-
-
-def _first_error(response: dict[str, Any]) -> str:
-    for item in response.get("RequestResponses", []):
-        if item.get("ErrorCode"):
-            return f"{item['ErrorCode']}: {item.get('ErrorMessage', '')}"
-    return ""
