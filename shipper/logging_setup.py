@@ -9,6 +9,9 @@ The text format is Fluent Bit's, so log searches written for it keep working::
 ``component``, ``message``, plus any ``extra=`` fields and ``exception``), for
 log pipelines that parse shipper's own logs.
 
+Every line goes through :func:`shipper.redact.redact` first: at ``debug``
+and ``trace`` botocore logs whole signed requests.
+
 A failing destination can produce the same warning hundreds of times a
 second; :class:`RepeatFilter` lets the first one through, suppresses identical
 ones for a window, and says how many it suppressed on the next one through
@@ -28,6 +31,8 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
+
+from shipper.redact import redact
 
 TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
@@ -99,7 +104,7 @@ class FluentBitFormatter(logging.Formatter):
         line = f"[{stamp}] [{level_label(record.levelno)}] [{component(record.name)}] {record.getMessage()}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return redact(line)
 
 
 class JsonFormatter(logging.Formatter):
@@ -119,7 +124,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+        return redact(orjson.dumps(entry, default=str).decode())
 
 
 class RepeatFilter(logging.Filter):

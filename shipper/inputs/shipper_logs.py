@@ -17,6 +17,7 @@ from shipper.events import Event
 from shipper.logging_setup import component, level_label
 from shipper.options import Option, Settings
 from shipper.plugin import Context, Input
+from shipper.redact import redact
 from shipper.registry import register
 
 MAX_BUFFERED = 10_000
@@ -38,7 +39,7 @@ class _Collector(logging.Handler):
         event = {
             "level": level_label(record.levelno).strip(),
             "component": component(record.name),
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         self.events.append((int(record.created * 1_000_000_000), event))
 
