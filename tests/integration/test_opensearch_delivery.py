@@ -148,6 +148,26 @@ async def test_whole_request_500_retries_everything_then_succeeds(server: FakeOp
     assert len(server.all_documents()) == 4
 
 
+@pytest.mark.parametrize(
+    "body,content_type",
+    [(b"<html><body>Please log in</body></html>", "text/html"), (b'{"took":1,"errors":false}', "application/json")],
+)
+async def test_a_200_that_is_not_a_bulk_answer_is_retried_not_counted_delivered(
+    server: FakeOpenSearch, body: bytes, content_type: str
+) -> None:
+    """Issue 18.5: a proxy answering 200 with its own page must not count as delivered."""
+    output = await started(server)
+    server.reply_raw(body, content_type)
+    batch = events(3)
+    try:
+        result = await output.flush("t", batch)
+        assert result.retry == batch and "unreadable bulk response" in result.retry_reason
+        assert await output.flush("t", result.retry) == FlushResult.ok()
+    finally:
+        await output.stop()
+    assert sorted(doc["n"] for doc in server.all_documents()) == [0, 1, 2]
+
+
 async def test_requests_are_split_at_max_request_size(server: FakeOpenSearch) -> None:
     output = await started(server, max_request_size="2k")
     batch = [(DAY1, {"msg": "x" * 300, "n": i}) for i in range(20)]

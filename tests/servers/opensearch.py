@@ -32,7 +32,8 @@ What it implements of the real protocol:
 - TLS when started with an ``ssl.SSLContext``; ``delay`` seconds before
   answering, to play a slow cluster.
 - Fault injection: ``fail_requests(status, times)`` answers whole requests
-  with that status; ``fail_items(status, times, error_type, match)`` fails
+  with that status; ``reply_raw(body, content_type, status, times)`` with any
+  bytes (a proxy's HTML page with status 200); ``fail_items(status, times, error_type, match)`` fails
   individual items (e.g. 429 ``es_rejected_execution_exception``) before
   they are stored.
 
@@ -115,6 +116,7 @@ class FakeOpenSearch:
 
     def __post_init__(self) -> None:
         self._request_faults: list[int] = []
+        self._canned: list[tuple[int, bytes, str]] = []
         self._item_faults: list[ItemFault] = []
         self._field_kinds: dict[str, dict[str, str]] = {}
         self._versions: dict[tuple[str, str], int] = {}
@@ -146,6 +148,10 @@ class FakeOpenSearch:
     def fail_requests(self, status: int, times: int = 1) -> None:
         """Answer the next ``times`` bulk requests with ``status`` (nothing is stored)."""
         self._request_faults.extend([status] * times)
+
+    def reply_raw(self, body: bytes, content_type: str, status: int = 200, times: int = 1) -> None:
+        """Answer the next ``times`` bulk requests with these bytes (nothing is stored), as a proxy would."""
+        self._canned.extend([(status, body, content_type)] * times)
 
     def fail_items(
         self,
@@ -195,6 +201,9 @@ class FakeOpenSearch:
         if self._request_faults:
             status = self._request_faults.pop(0)
             return _error(status, "injected_failure", f"injected HTTP {status}")
+        if self._canned:
+            status, canned, content_type = self._canned.pop(0)
+            return web.Response(status=status, body=canned, content_type=content_type)
         default_index = _path_index(path)
         return self._bulk(body, default_index)
 

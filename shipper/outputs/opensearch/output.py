@@ -23,7 +23,7 @@ from shipper.options import Option, Settings, parse_size
 from shipper.outputs.opensearch.index import IndexNamer
 from shipper.outputs.opensearch.request import WRITE_OPERATIONS, BulkEncoder, BulkItem, body_of, split_requests
 from shipper.outputs.opensearch.result import BadResponse, is_retryable_status, parse_bulk_response
-from shipper.outputs.opensearch.transport import BulkTransport, SigV4Signer, TlsSettings
+from shipper.outputs.opensearch.transport import BulkTransport, OpenSearchTransport, SigV4Signer, TlsSettings
 from shipper.outputs.result import FlushResult
 from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
 from shipper.reasonlog import ReasonLog
@@ -140,7 +140,7 @@ class OpenSearchOutput(Output):
             raise ConfigError(str(exc), settings.location) from None
         self.signer_settings = self._aws_settings(settings)
         self.url = self._bulk_url(settings)
-        self.transport: BulkTransport | None = None
+        self.transport: OpenSearchTransport | None = None
         self.reasons = ReasonLog(self.log)
         self._missing_ids_reported = 0
 
@@ -179,9 +179,14 @@ class OpenSearchOutput(Output):
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
+        if self.transport is None:  # unit tests put a fake in first
+            self.transport = self._http_transport()
+        await self.transport.open()
+
+    def _http_transport(self) -> BulkTransport:
         s = self.settings
         user = s.get("http_user")
-        self.transport = BulkTransport(
+        return BulkTransport(
             url=self.url,
             tls=TlsSettings(
                 enabled=s["tls"],
@@ -202,7 +207,6 @@ class OpenSearchOutput(Output):
             keepalive_idle_timeout=s["net.keepalive_idle_timeout"],
             max_connections=max(2, s["workers"] + 1),
         )
-        await self.transport.open()
 
     async def stop(self) -> None:
         if self.transport is not None:

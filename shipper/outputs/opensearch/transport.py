@@ -1,5 +1,10 @@
 """HTTP for the opensearch output: one keep-alive pool, TLS, gzip, basic auth and SigV4.
 
+The output depends only on :class:`OpenSearchTransport` (post a bulk body,
+get the status and body back), so its splitting and per-item judgement are
+unit-tested against :class:`FakeBulk` without a network, and against the
+fake server of ``tests/servers/opensearch.py`` through :class:`BulkTransport`.
+
 Every bulk request is a ``POST`` of NDJSON bytes.  With ``AWS_Auth`` the
 request is signed with botocore's SigV4 signer over the exact bytes sent
 (after gzip), and carries ``x-amz-content-sha256``, which OpenSearch
@@ -17,10 +22,12 @@ import base64
 import hashlib
 import ssl
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
+import orjson
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from yarl import URL
@@ -86,6 +93,60 @@ def gzip_bytes(body: bytes) -> bytes:
     return compressor.compress(body) + compressor.flush()
 
 
+class OpenSearchTransport(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        """Send one bulk body; return the HTTP status and the whole response body.
+
+        Raises aiohttp/OS/timeout errors, and whatever the credential chain
+        raises when signing; the caller decides what is retryable.
+        """
+        ...
+
+
+class FakeBulk:
+    """An in-memory ``_bulk`` peer for unit tests: stores documents, answers per item.
+
+    ``item_status(call, position) -> status`` decides each item's status
+    (201 stores it); ``answers`` are whole answers ``(status, body)`` given
+    to the next calls instead, ``errors`` raised by them.
+    """
+
+    def __init__(self, item_status: Callable[[int, int], int] | None = None) -> None:
+        self.item_status = item_status or (lambda call, position: 201)
+        self.bodies: list[bytes] = []
+        self.stored: list[dict[str, Any]] = []
+        self.answers: list[tuple[int, bytes]] = []
+        self.errors: list[BaseException] = []
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        call = len(self.bodies)
+        self.bodies.append(body)
+        if self.errors:
+            raise self.errors.pop(0)
+        if self.answers:
+            return self.answers.pop(0)
+        lines = body.splitlines()
+        items = []
+        for position, (action, source) in enumerate(zip(lines[::2], lines[1::2], strict=True)):
+            operation = next(iter(orjson.loads(action)))
+            status = self.item_status(call, position)
+            if status < 300:
+                self.stored.append(orjson.loads(source))
+            error = {} if status < 300 else {"error": {"type": "fake_exception", "reason": "refused by the fake"}}
+            items.append({operation: {"_index": "fake", "status": status, **error}})
+        return 200, orjson.dumps({"took": 1, "errors": any(s.get("error") for i in items for s in i.values()), "items": items})
+
+
 class BulkTransport:
     """POSTs bulk bodies to one URL over a pooled aiohttp session."""
 
@@ -136,11 +197,7 @@ class BulkTransport:
             await session.close()
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
-        """Send one body; returns the status and the whole response body.
-
-        Raises aiohttp/OS/timeout errors, and whatever the credential chain
-        raises when signing; the caller decides what is retryable.
-        """
+        """See :meth:`OpenSearchTransport.post`."""
         if self._session is None:
             raise RuntimeError("opensearch transport used before start()")
         if self._gzip:
