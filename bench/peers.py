@@ -4,7 +4,8 @@ A peer gives the config its address (``options``), the child its environment
 (``env``), and after each run what it saw (``observe``): the fake Kubernetes
 API server counts pod requests, the moto peer counts PutLogEvents calls and
 the events they carry (a counting :class:`~tests.servers.moto.RecordingProxy`) and moto's own
-CPU time, so the report can say how much of a run's wall time was moto's.
+CPU time, so the report can say how much of a run's wall time was moto's.  The
+S3 peer counts the lines in the bucket's objects after the run.
 Everything listens on 127.0.0.1 only, and every server is stopped on exit.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bench.generate import parse_file_name
 from tests.servers.kube_api import KubeApiServer, make_pod
@@ -171,3 +172,38 @@ def moto_peer(logs: Path, work: Path) -> Iterator[MotoPeer]:
             proxy.stop()
     finally:
         server.stop()
+
+
+@dataclass
+class S3Peer(MotoPeer):
+    """moto for the s3 output: the bucket is created after every reset, and records are the lines read back."""
+
+    bucket: str = "bench"
+
+    def begin(self) -> None:
+        super().begin()
+        _s3_client(self.server.url).create_bucket(Bucket=self.bucket)
+
+    def observe(self) -> Observed:
+        client = _s3_client(self.server.url)
+        lines = 0
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                lines += client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read().count(b"\n")
+        seen = super().observe()
+        return Observed(records=lines, peer_cpu=seen.peer_cpu)
+
+
+def _s3_client(url: str) -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@contextmanager
+def moto_s3_peer(logs: Path, work: Path) -> Iterator[S3Peer]:
+    """moto for the s3 output, which talks to it directly and buffers in ``work/s3-store``."""
+    with moto_peer(logs, work) as peer:
+        options = {"endpoint": peer.server.url, "store_dir": str(work / "s3-store")}
+        yield S3Peer(peer.server, peer.proxy, options, peer.env)

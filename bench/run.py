@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.generate import Spec, Summary, generate
-from bench.peers import Observed, Peer, kube_peer, moto_peer
+from bench.peers import Observed, Peer, kube_peer, moto_peer, moto_s3_peer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,6 +103,16 @@ _CLOUDWATCH = """[OUTPUT]
     log_stream_prefix  node-
     auto_create_group  On
 """
+_S3 = """[OUTPUT]
+    Name           s3
+    Match          *
+    bucket         bench
+    region         us-east-1
+    endpoint       {endpoint}
+    store_dir      {store_dir}
+    s3_key_format  /bench/$TAG/$UUID
+    Retry_Limit    no_limits
+"""
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,8 @@ PIPELINES: dict[str, Pipeline] = {
                                      (_KUBERNETES.replace("{merge_log}", "Off"), _NULL), _TAGGED_TAIL, kube_peer),
     "cri-cloudwatch": Pipeline("tail + {ml} (kubelet tags) -> cloudwatch_logs (moto)", (_CLOUDWATCH,), _TAGGED_TAIL, moto_peer,
                                slow_sink=True),
+    "cri-s3": Pipeline("tail + {ml} (kubelet tags) -> s3 (moto; objects uploaded at shutdown)", (_S3,), _TAGGED_TAIL,
+                       moto_s3_peer, slow_sink=True),
 }
 #: what a plain ``python -m bench`` runs (moto is slow: cloudwatch only when asked for).
 DEFAULT = [name for name, pipeline in PIPELINES.items() if not pipeline.slow_sink]
@@ -332,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pods", type=int, default=100, help="number of files (default 100)")
     parser.add_argument("--format", dest="fmt", choices=("cri", "docker", "mixed"), default="cri")
     parser.add_argument("--pipelines", default=",".join(DEFAULT),
-                        help="comma list of " + ", ".join(PIPELINES) + " (default: all but cri-cloudwatch)")
+                        help="comma list of " + ", ".join(PIPELINES) + " (default: all but the moto ones, cri-cloudwatch and cri-s3)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per pipeline (default 3): best and spread")
     parser.add_argument("--mem-buf-limit", default="8MB", help="tail Mem_Buf_Limit (bounds RSS)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/shipper-bench"), help="where generated logs live")
