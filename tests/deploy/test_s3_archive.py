@@ -40,6 +40,46 @@ def test_merged_config_passes_check(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert code == 0, out.out + out.err
 
 
+ARCHIVE_TEST = """
+now: 2026-12-07T10:00:05Z
+tests:
+  - name: an application line goes to CloudWatch and to the archive object of its pod's log file
+    input:
+      path: /var/log/containers/web-7d9c5b6f4d-x2x8q_shop_nginx-5311949e7fd8ca3bae1d3dcbe2f3cdd6482672d7bb1713d1252dc20691ba1bff.log
+      lines:
+        - '2026-12-07T10:00:00.000000000Z stdout F {"level":"error","msg":"upstream timed out"}'
+    kube_meta:
+      pod_id: 0f1e2d3c-0000-4000-8000-00000000aaaa
+      host: ip-10-0-1-23.ec2.internal
+      containers: {nginx: {image: 'nginx:1.27'}}
+    expect:
+      - {output: cloudwatch_logs.0, count: 1}
+      - output: s3_archive
+        count: 1
+        destination:
+          bucket: my-log-archive
+          key: kubernetes/my-cluster/web-7d9c5b6f4d-x2x8q_shop_nginx-5311949e7fd8ca3bae1d3dcbe2f3cdd6482672d7bb1713d1252dc20691ba1bff/2026/12/07/10/ip-10-0-1-23.ec2.internal-0.gz
+        payload:
+          contains:
+            date: '2026-12-07T10:00:00.000000Z'
+            log_processed: {level: error, msg: upstream timed out}
+"""
+
+
+def test_shipper_test_shows_the_archive_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "configmap.yaml"
+    config.write_text(yaml.safe_dump(merged_configmap()))
+    tests = tmp_path / "archive.test.yaml"
+    tests.write_text(ARCHIVE_TEST)
+    for name, value in SAMPLE_ENV.items():
+        monkeypatch.setenv(name, value)
+    code = main(["test", "-c", str(config), str(tests)])
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    assert out.out.endswith("1 passed, 0 failed\n")
+
+
 def test_s3_archives_what_cloudwatch_gets_and_buffers_on_the_node() -> None:
     data = merged_configmap()["data"]
     assert isinstance(data, dict)
