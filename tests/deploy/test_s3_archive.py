@@ -29,6 +29,13 @@ def test_kustomization_builds_on_the_base_daemonset() -> None:
     assert all((OVERLAY / p["path"]).is_file() for p in kustomization["patches"])
 
 
+def test_the_patch_is_the_base_service_plus_one_include() -> None:
+    """The patch replaces fluent-bit.conf whole: it must follow every change to the base's."""
+    base = next(d for d in documents(DEPLOY / "daemonset" / "configmap.yaml") if d["kind"] == "ConfigMap")
+    patch = documents(OVERLAY / "configmap-patch.yaml")[0]
+    assert patch["data"]["fluent-bit.conf"] == base["data"]["fluent-bit.conf"] + "@INCLUDE s3-archive.conf\n"
+
+
 def test_merged_config_passes_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "configmap.yaml"
