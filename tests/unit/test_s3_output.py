@@ -7,8 +7,8 @@ from pathlib import Path
 
 from shipper.outputs.s3 import S3
 from shipper.outputs.s3.limits import MIN_PART_BYTES
+from shipper.outputs.s3.transport import FakeS3, client_error
 from tests.factory import make_context, make_plugin
-from tests.unit.s3_fake import FakeS3, client_error
 
 T0 = 1_700_000_000 * 1_000_000_000
 LINE = "x" * 1000

@@ -5,8 +5,8 @@
 - :mod:`~shipper.outputs.s3.keys` and :mod:`~shipper.outputs.s3.request`: object keys,
   record lines, compression and headers (request building);
 - :mod:`~shipper.outputs.s3.store`: the objects being built, in ``store_dir``;
-- :mod:`~shipper.outputs.s3.transport`: the S3 calls behind a small Protocol;
-- :mod:`~shipper.outputs.s3.outcome`: what a failed call means;
+- :mod:`~shipper.outputs.s3.transport`: the S3 calls behind a small Protocol, and an in-memory fake;
+- :mod:`~shipper.outputs.s3.result`: what a failed call means;
 - :mod:`~shipper.outputs.s3.uploader`: the background task that uploads;
 - :mod:`~shipper.outputs.s3.output`: the plugin.
 """

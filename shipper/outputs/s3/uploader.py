@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from shipper.engine.retry import backoff_delay
 from shipper.outputs.s3.limits import MAX_PARTS
-from shipper.outputs.s3.outcome import reason, upload_gone
 from shipper.outputs.s3.request import ObjectHeaders
+from shipper.outputs.s3.result import reason, upload_gone
 from shipper.outputs.s3.store import ObjectState, ObjectStore
 from shipper.outputs.s3.transport import S3Transport
 
