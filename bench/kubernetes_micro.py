@@ -4,7 +4,7 @@ Run: ``python -m bench.kubernetes_micro``.  Prints the best of 15 rounds, in mic
 the filter alone (defaults; Merge_Log on JSON lines; Merge_Log on plain text;
 K8S-Logging.Exclude with an annotation that keeps everything), next to the
 cost of a bare CRI split + record + orjson.dumps loop over the same lines
-(the floor of a tail -> cri -> sink pipeline, DESIGN.md section 4), and of
+(the floor of a tail -> cri -> sink pipeline, docs/architecture.md, "Performance rules"), and of
 the same loop with the JSON ``log`` parsed and merged (what Merge_Log does in
 place of a json parser stage), so the ratios are the share enrichment adds.  Metadata comes from a pod file (dry-run
 ``--kube-meta-dir``), so no network time is measured: after the first chunk a

@@ -75,6 +75,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     plugins = sub.add_parser("plugins", help="list plugins, or document one plugin's options")
     plugins.add_argument("name", nargs="?", help="plugin name (e.g. tail, cloudwatch_logs)")
+    plugins.add_argument("--markdown", action="store_true", help="print NAME's options as a Markdown table")
     return parser
 
 
@@ -226,6 +227,11 @@ def cmd_tap(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
+    from shipper.plugin_docs import default_text, options_markdown
+
+    if args.markdown and not args.name:
+        print("error: --markdown documents one plugin: shipper plugins NAME --markdown", file=sys.stderr)
+        return EXIT_CONFIG
     if not args.name:
         for cls in registry.plugins():
             aliases = f" (alias {', '.join(cls.aliases)})" if cls.aliases else ""
@@ -236,9 +242,12 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print(f"error: no plugin named {args.name!r}", file=sys.stderr)
         return EXIT_CONFIG
     for cls in found:
+        if args.markdown:
+            print(options_markdown(cls), end="")
+            continue
         print(f"{cls.kind} {cls.name}: {cls.summary}")
         for option in cls.option_table():
-            default = "" if option.default in (None, "") else f" (default: {option.default})"
+            default = f" (default: {default_text(option)})" if default_text(option) else ""
             flags = "".join([" [required]" if option.required else "", " [repeatable]" if option.repeatable else ""])
             choices = f" one of: {', '.join(option.choices)}." if option.choices else ""
             print(f"  {option.name:<32} {option.type:<8} {option.help}{choices}{default}{flags}")

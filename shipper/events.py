@@ -1,4 +1,4 @@
-"""The event model fixed by DESIGN.md: an event is ``(timestamp_ns, record)``.
+"""The event model (docs/architecture.md, "The event model"): an event is ``(timestamp_ns, record)``.
 
 Records are plain dicts whose key order is the order outputs serialise, like
 Fluent Bit's msgpack maps.  A chunk is what moves through the pipeline: one

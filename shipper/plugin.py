@@ -1,4 +1,4 @@
-"""The plugin interface of DESIGN.md section 2: inputs, filters and outputs.
+"""The plugin interface (docs/architecture.md, "The plugin interface"): inputs, filters and outputs.
 
 A plugin class declares ``name``, ``aliases``, a one-line ``summary`` and its
 ``options`` table.  Constructing it validates the settings (``shipper check``

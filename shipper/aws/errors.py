@@ -1,6 +1,6 @@
 """Classify botocore and aiohttp failures into the engine's retryable/permanent errors.
 
-The engine owns retries and backoff (DESIGN.md section 2), so AWS clients are
+The engine owns retries and backoff (docs/architecture.md, "The delivery contract"), so AWS clients are
 created with botocore's own retries off and every failure is mapped here:
 throttling, 5xx, timeouts, connection problems and expired or missing
 credentials may succeed later; validation and access errors never will.

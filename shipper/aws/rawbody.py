@@ -2,7 +2,7 @@
 
 botocore validates and serialises parameters with per-field Python calls,
 several microseconds per CloudWatch event or Firehose record.  The outputs
-build their bodies per batch with orjson instead (DESIGN.md section 4) and
+build their bodies per batch with orjson instead (docs/architecture.md, "Performance rules") and
 hand them over here: the call goes through botocore with a tiny placeholder
 parameter set, and a ``before-call`` hook swaps in the real body (and extra
 headers) before signing, so SigV4, endpoints, timeouts and error parsing stay

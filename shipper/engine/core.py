@@ -1,6 +1,6 @@
 """The engine: inputs → filter chain → router → output runners, with acks and shutdown.
 
-Data flow (DESIGN.md section 2): an input's :meth:`Input.emit` lands in
+Data flow (docs/architecture.md, "Data flow"): an input's :meth:`Input.emit` lands in
 :meth:`Engine.ingest`, which waits while that input is over its memory limit
 (backpressure), runs the filters whose match accepts the tag (rewrite_tag's
 re-emitted records go round the chain again under their new tag), and hands

@@ -8,8 +8,8 @@ Three lists decide how each golden case is judged, and they live in one place ea
   is a *variant* of one (``config_edits`` and/or extra ``input/`` files turn the
   case into the situation where Fluent Bit misbehaves; the golden case itself
   must still be identical).  Either way the test asserts shipper's documented
-  behaviour, and the README's "Differences from Fluent Bit" section is
-  generated from the same entries (``readme_differences.py``).
+  behaviour, and docs/differences.md ("Differences from Fluent Bit") is
+  generated from the same entries (``differences_doc.py``).
 - ``pending.toml``: cases that fail only because a feature has not landed yet;
   they run as ``xfail(strict=False)`` with the reason given there, so nothing is
   skipped silently and an XPASS says an entry can go.

@@ -1,4 +1,4 @@
-"""The lists that steer the compat suite are consistent, and the README text follows differences.toml."""
+"""The lists that steer the compat suite are consistent, and docs/differences.md follows differences.toml."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from tests.compat.cases import DIFFERENCES_DIR, load_differences, load_pending
+from tests.compat.differences_doc import drift, render_doc
 from tests.compat.golden import EXPECTED_FILES, discover
-from tests.compat.readme_differences import drift, render_block, render_doc
 from tests.golden_corpus import requires_golden
 
 
@@ -43,16 +43,11 @@ def test_pending_entries_name_existing_cases() -> None:
     assert not unknown, f"pending.toml names no such case: {unknown}"
 
 
-def test_a_readme_that_drifted_from_the_list_is_reported(tmp_path: Path) -> None:
+def test_a_page_that_drifted_from_the_list_is_reported(tmp_path: Path) -> None:
     differences = load_differences()
     doc = tmp_path / "differences.md"
     doc.write_text(render_doc(differences))
-    readme = tmp_path / "README.md"
-    readme.write_text("# shipper\n\n" + render_block(differences) + "\nmore\n")
-    assert drift(differences, doc, readme) == []
-    readme.write_text("# shipper\n\n" + render_block(differences[1:]))
-    assert "generated differences block differs" in drift(differences, doc, readme)[0]
-    readme.write_text("## Differences from Fluent Bit\n\n- something else\n")
-    assert "lacks" in drift(differences, doc, readme)[0]
-    doc.write_text("stale")
-    assert "stale" in drift(differences, doc, tmp_path / "no-readme.md")[0]
+    assert drift(differences, doc) == []
+    doc.write_text(render_doc(differences[1:]))
+    assert "stale" in drift(differences, doc)[0]
+    assert "stale" in drift(differences, tmp_path / "missing.md")[0]

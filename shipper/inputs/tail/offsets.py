@@ -5,7 +5,7 @@ offset, a rotated flag and a digest of the bytes just before the offset.
 The digest tells a file that was replaced while shipper was stopped (same
 inode reused, different bytes) from the file it was reading, so the
 replacement is read from 0 instead of from a stale offset.  Rows change
-only when outputs acknowledge data (DESIGN.md section 3).
+only when outputs acknowledge data (docs/architecture.md, "The delivery contract").
 
 The table is ``shipper_tail_files``, not Fluent Bit's ``in_tail_files``,
 so pointing ``DB`` at an existing Fluent Bit database does not clash.

@@ -19,7 +19,7 @@ Every event left out is named with a reason code (:data:`REFUSALS`), so a
 dry-run can show which records the service would refuse and why.
 
 Everything is done per chunk with list operations; the request body is encoded
-once per batch with orjson.
+once per batch with orjson (docs/architecture.md, "Performance rules").
 """
 
 from __future__ import annotations
