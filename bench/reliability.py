@@ -8,7 +8,7 @@ process, so killing the shipper never disturbs it), ships them with the
 written.  The tests (``tests/e2e/test_reliability_*.py``) call the scenarios
 with small sizes and assert on the returned reports; this module's ``main``
 runs them at full size and prints the figures quoted in
-``the README's reliability section``::
+``docs/reliability.md``::
 
     python -m bench.reliability crash   [--full]   # 5 x kill -9; --full: 200,000 lines / 20 files
     python -m bench.reliability outage  [--full]   # sink down 10 s; --full: 60 s
@@ -640,7 +640,7 @@ def _overload(work: Path, moto: RestartableMoto, proxy: RecordingProxy) -> None:
 def main(argv: list[str] | None = None) -> int:
     import tempfile
 
-    parser = argparse.ArgumentParser(description="reliability figures (see the README's reliability section)")
+    parser = argparse.ArgumentParser(description="reliability figures (see docs/reliability.md)")
     parser.add_argument("scenario", choices=("crash", "outage", "overload", "shipped"))
     parser.add_argument("--full", action="store_true",
                         help="the issue's sizes: 200,000 lines / 60 s outage / the shipped config through 10 minutes")

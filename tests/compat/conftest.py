@@ -2,7 +2,7 @@
 
 ``compat_runner`` starts every golden case the session selected at once (so
 ``-k 05`` runs one case, and the full suite costs about its slowest cases), and
-the terminal summary prints the figure the README quotes::
+the terminal summary prints the figure README.md and docs/compatibility.md quote::
 
     compat: N/M golden cases identical, K documented differences
     compat dry-run: D/9 output cases print exactly what was sent
@@ -20,7 +20,9 @@ import pytest
 from tests.compat.cases import CaseSpec, all_specs
 from tests.compat.runner import SuiteRunner
 
-COMPAT_DOC = Path(__file__).resolve().parents[2] / "README.md"
+REPO = Path(__file__).resolve().parents[2]
+#: the pages that quote the suite's figure
+COMPAT_DOCS = (REPO / "README.md", REPO / "docs" / "compatibility.md")
 _TALLY = pytest.StashKey[dict[str, tuple[CaseSpec, str]]]()
 _DRY_TALLY = pytest.StashKey[dict[str, str]]()
 
@@ -80,8 +82,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         failing = sorted(case for case, status in dry.items() if status != "passed")
         lines.append(f"compat dry-run: {len(dry) - len(failing)}/{len(dry)} output cases print exactly what was sent"
                      + (f" (failing: {', '.join(failing)})" if failing else ""))
-    if tally and len(tally) == len(all_specs()) and COMPAT_DOC.is_file() and lines[0] not in COMPAT_DOC.read_text():
-        lines.append(f"note: {COMPAT_DOC.name} quotes another figure; put this run's line in its Compatibility chapter")
+    if tally and len(tally) == len(all_specs()):
+        for doc in COMPAT_DOCS:
+            if doc.is_file() and lines[0] not in doc.read_text():
+                lines.append(f"note: {doc.relative_to(REPO)} quotes another figure; put this run's line in its compatibility section")
     if lines:
         terminalreporter.section("golden compatibility")
         for line in lines:

@@ -1,7 +1,7 @@
 """kill -9 at random moments while files rotate: every line arrives at least once.
 
 The scenario lives in :mod:`bench.reliability` (the same code produces the
-figures in the README's reliability section).  The default size is modest (20 files x
+figures in docs/reliability.md).  The default size is modest (20 files x
 2,000 lines); ``SHIPPER_RELIABILITY_FULL=1`` runs the issue's 200,000 lines.
 """
 

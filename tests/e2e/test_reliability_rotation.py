@@ -2,7 +2,7 @@
 
 copytruncate copies the file and truncates it in place; lines written after
 tail's last read and before the copy exist only in the copy, which does not
-match ``Path`` — that loss is inherent (the README's reliability section, "Known limits").
+match ``Path`` — that loss is inherent (docs/reliability.md, "Known limits").
 What tail must do is notice every truncation (``shipper_tail_truncations_total``)
 and read the regrown file from its start, so a lost line is always one of the
 last lines before a rotation, never a line in the middle of a generation.
