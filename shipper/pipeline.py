@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from shipper import registry
 from shipper.config.model import ConfigDocument, Section
+from shipper.config.variables import conceal
 from shipper.errors import ConfigError, ConfigErrors, Location
 from shipper.metrics import Metrics
 from shipper.multiline import build_multiline_parsers
@@ -149,8 +150,9 @@ def build(document: ConfigDocument, dry_run: DryRun | None = None, metrics: Metr
         errors.append(ConfigError("no [INPUT] section: nothing would be read", Location(document.files[0] if document.files else "<config>")))
     if not document.outputs and not errors:
         errors.append(ConfigError("no [OUTPUT] section: nothing would be delivered", Location(document.files[0] if document.files else "<config>")))
+    document.warnings[:] = conceal(document, document.warnings)
     if errors:
-        raise ConfigErrors(errors)
+        raise ConfigErrors(conceal(document, errors))
     return Pipeline(
         context=context,
         inputs=built["input"],  # type: ignore[arg-type]

@@ -11,6 +11,10 @@ The rules follow Fluent Bit's reader (``flb_cf_fluentbit.c``):
   rest; a key without a value is an error.
 * ``@INCLUDE path`` (globs allowed) and ``@SET KEY=VALUE`` directives.
 
+A file whose first line of substance is none of these (``@INCLUDE
+/etc/shadow``) is reported once, by name and line number, and not read
+further: its lines are never quoted in a message.
+
 Unlike Fluent Bit, which stops at the first problem, every problem is
 collected so ``shipper check`` can show them all.
 """
@@ -65,6 +69,7 @@ class _ClassicFile:
         self.indent_line = 0
         self.section: Section | None = None
         self.ignoring = False  # inside a rejected section: its lines are not reported again
+        self.recognised = False  # a section header or a directive was seen: this is a config file
 
     def parse(self, text: str) -> None:
         for number, raw in enumerate(text.split("\n"), 1):
@@ -72,6 +77,14 @@ class _ClassicFile:
             if not line.strip() or line[0] == "#":
                 continue
             location = Location(self.name, number)
+            if not self.recognised and line[0] not in "@[" and not self._indented_key(line):
+                self.reader.error(
+                    f"this file does not look like a Fluent Bit configuration file (line {number} is neither "
+                    "a [SECTION] header, an @INCLUDE/@SET directive nor an indented key); not read further",
+                    location,
+                )
+                return
+            self.recognised = self.recognised or line[0] in "@["
             if line[0] == "@":
                 self._directive(line, location)
             elif line[0] == "[":
@@ -80,6 +93,11 @@ class _ClassicFile:
                 self._property(line, location)
         if self.section is not None and not self.section.properties:
             self.reader.warn(f"[{self.section.kind.upper()}] section has no keys", self.section.location)
+
+    @staticmethod
+    def _indented_key(line: str) -> bool:
+        """An indented ``key value`` line (a file may open with one: it is then reported as such)."""
+        return line[0] in " \t" and len(line.split(None, 1)) == 2
 
     def _directive(self, line: str, location: Location) -> None:
         word, rest = (line.split(None, 1) + [""])[:2]

@@ -84,6 +84,8 @@ class ConfigDocument:
     errors: list[ConfigError] = field(default_factory=list)
     #: variables from ``@SET`` / YAML ``env``; record_modifier reads them too.
     variables: dict[str, str] = field(default_factory=dict)
+    #: every variable a value used, and what it stood for (messages show the name, not the value).
+    substituted: dict[str, str] = field(default_factory=dict)
     #: set when the config is a Fargate ``aws-observability/aws-logging`` ConfigMap.
     fargate: FargateSettings | None = None
 

@@ -80,6 +80,10 @@ class Reader:
         except OSError as exc:
             self.error(f"cannot read {name}: {exc.strerror or exc}", included_from or Location(name))
             return
+        if "\0" in text:
+            # /proc/self/environ and binaries: never parsed, so never quoted in a message
+            self.error(f"{name} is not a text file (it holds NUL bytes); not read", included_from or Location(name))
+            return
         self._seen[identity] = included_from
         real = self.files.real_path(name)
         if real not in self.document.files:

@@ -1,4 +1,10 @@
-"""``file``: append records to a file named by ``File`` or by the tag."""
+"""``file``: append records to a file named by ``File`` or by the tag.
+
+A tag is data (``rewrite_tag`` can build one from a log line), so as a file
+name it is made safe first: path separators and NUL become ``_``, and ``.``
+or ``..`` alone become ``_``, so the file is always directly in ``Path``.
+Fluent Bit uses the tag as it is.  ``File`` is configuration and is used as given.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,13 @@ from shipper.registry import register
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _DELIMITERS = {"\\t": "\t", "tab": "\t", "space": " ", "comma": ","}
+_UNSAFE_IN_NAME = re.compile(r"[/\\\0]")
+
+
+def tag_file_name(tag: str) -> str:
+    """The tag as a plain file name: no separator, NUL, ``.`` or ``..`` can take it out of ``Path``."""
+    name = _UNSAFE_IN_NAME.sub("_", tag)
+    return "_" if name in ("", ".", "..") else name
 
 
 def _plain(value: object) -> str:
@@ -53,7 +66,7 @@ class FileOutput(Output):
 
     def path_for(self, tag: str) -> Path:
         directory = self.settings.get("path")
-        name = self.settings.get("file") or tag
+        name = self.settings.get("file") or tag_file_name(tag)
         return Path(directory, name) if directory else Path(name)
 
     def line(self, tag: str, event: Event) -> str:

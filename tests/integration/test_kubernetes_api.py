@@ -170,6 +170,33 @@ async def test_tls_with_the_cluster_ca(tls_files: TlsFiles, token_file: Path, ex
     assert ("pod_id" in out[0][1]["kubernetes"]) is verified
 
 
+async def enriched(tls: TlsFiles, token_file: Path, props: dict[str, str]) -> bool:
+    """Whether one record got the pod's metadata from an API server serving ``tls``'s certificate."""
+    async with KubeApiServer(tokens={TOKEN}, tls=tls) as server:
+        server.add_pod(make_pod("shop", "web-1", {"nginx": "nginx:1"}))
+        plugin = await started({"kube_url": server.url, "kube_token_file": str(token_file), **props})
+        try:
+            out = await plugin.process(tag(), chunk(1))
+        finally:
+            await plugin.stop()
+    return "pod_id" in out[0][1]["kubernetes"]
+
+
+async def test_the_api_servers_host_name_is_verified_by_default(tmp_path: Path, token_file: Path) -> None:
+    # a certificate the cluster CA signed, but for another name: a man in the middle inside the cluster
+    other = make_tls(tmp_path / "other", hosts=("kubernetes.default.svc",))
+    assert not await enriched(other, token_file, {"kube_ca_file": str(other.ca_file)})
+    assert await enriched(other, token_file, {"kube_ca_file": str(other.ca_file), "tls.verify_hostname": "off"})
+
+
+async def test_a_missing_cluster_ca_never_falls_back_to_the_system_store(
+    tls_files: TlsFiles, token_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.ca_file))  # the system store would trust the server
+    assert await enriched(tls_files, token_file, {"kube_ca_file": str(tls_files.ca_file)})
+    assert not await enriched(tls_files, token_file, {"kube_ca_file": "/nonexistent/ca.crt"})
+
+
 async def test_kubelet_mode_reads_one_pod_list_for_all_pods(tls_files: TlsFiles, token_file: Path) -> None:
     async with KubeApiServer(tokens={TOKEN}, tls=tls_files) as kubelet:
         for name in ("web-1", "web-2", "web-3"):

@@ -137,8 +137,8 @@ class TlsFiles:
         return ctx
 
 
-def make_tls(directory: Path) -> TlsFiles:
-    """Generate a throw-away CA and a certificate it signed for 127.0.0.1 / localhost."""
+def make_tls(directory: Path, hosts: tuple[str, ...] = ("localhost", "127.0.0.1")) -> TlsFiles:
+    """Generate a throw-away CA and a certificate it signed for ``hosts`` (names or IP addresses)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -177,9 +177,7 @@ def make_tls(directory: Path) -> TlsFiles:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([_alt_name(host) for host in hosts]),
             critical=False,
         )
         .add_extension(
@@ -197,6 +195,15 @@ def make_tls(directory: Path) -> TlsFiles:
         )
     )
     return files
+
+
+def _alt_name(host: str) -> Any:
+    from cryptography import x509
+
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
 
 
 @dataclass

@@ -50,7 +50,13 @@ def json_object(data: bytes, where: str) -> dict[str, Any]:
 def client_ssl_context(
     verify: bool, ca_file: str | None, ca_path: str | None, verify_hostname: bool, log: logging.Logger
 ) -> ssl.SSLContext:
-    """TLS as Fluent Bit sets it up: verify the chain with the cluster CA; hostnames only if asked."""
+    """TLS to the API server: the cluster CA and nothing else, the host name checked unless turned off.
+
+    Fluent Bit checks host names only when ``tls.verify_hostname`` is on (its
+    default is off) and trusts the system CA store when the CA file is missing.
+    A public CA has no say over who is ``kubernetes.default.svc``, so a missing
+    CA file here means no trust at all: requests fail, and the error says why.
+    """
     if not verify:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
@@ -58,10 +64,14 @@ def client_ssl_context(
         return ctx
     cafile = ca_file if ca_file and os.path.exists(ca_file) else None
     capath = ca_path if ca_path and os.path.isdir(ca_path) else None
-    if ca_file and cafile is None:
-        log.warning("kubernetes: CA file %s does not exist; using the system CA store", ca_file)
-    ctx = ssl.create_default_context(cafile=cafile, capath=capath)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = verify_hostname
+    if cafile or capath:
+        ctx.load_verify_locations(cafile=cafile, capath=capath)
+    else:
+        log.error("kubernetes: CA file %s does not exist (and no Kube_CA_Path): the API server cannot be verified, "
+                  "so no metadata is added; the system CA store is not used for the cluster. Set Kube_CA_File to "
+                  "the cluster's CA, or tls.verify Off to skip verification", ca_file)
     return ctx
 
 
