@@ -200,3 +200,11 @@ async def test_two_objects_of_a_tag_in_one_second_do_not_share_a_key(tmp_path: P
     await out.stop()
     assert len(s3.objects) == 2
     assert sorted(n for stored in s3.objects.values() for n in numbers(stored.body)) == list(range(995))
+
+
+async def test_an_unwritable_store_dir_asks_the_engine_to_retry(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    (tmp_path / "a-file").write_text("")
+    out = await output(tmp_path, s3, store_dir=str(tmp_path / "a-file" / "store"))  # no directory can be made there
+    result = await out.flush("t", events(0, 2))
+    assert len(result.retry) == 2 and "cannot write to store_dir" in result.retry_reason

@@ -118,8 +118,8 @@ class S3(Output):
             return result
         if self.compress is not None:
             block = self.compress(block)
-        state = self.store.open_object(tag) or self._new_object(tag, events)
         try:
+            state = self.store.open_object(tag) or self._new_object(tag, events)
             self.store.append(state, block, len(events) - missing)
         except OSError as exc:
             return FlushResult(events, f"cannot write to store_dir {self.store.root}: {exc}")
