@@ -24,18 +24,19 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from shipper.accessor import Template, compile_template
-from shipper.aws import AWS_OPTIONS, AwsSettings, classify, error_code
+from shipper.aws import AwsSettings, classify, error_code
 from shipper.errors import ConfigError, PermanentError
 from shipper.events import Event
-from shipper.options import Option, Settings
+from shipper.options import Settings
+from shipper.outputs.cloudwatch_logs.options import OPTIONS
 from shipper.outputs.cloudwatch_logs.request import REFUSALS, Batch, Plan, encode_messages, plan
 from shipper.outputs.cloudwatch_logs.result import check_answer, rejected_events
 from shipper.outputs.cloudwatch_logs.transport import AwsLogs, LogsTransport
 from shipper.outputs.result import REJECTED as RESULT_REJECTED, FlushResult
-from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
+from shipper.plugin import Context, DryRunBatch, Output, Rendered
 from shipper.reasonlog import ReasonLog
 from shipper.registry import register
 
@@ -63,24 +64,7 @@ Destination = tuple[str, str]
 class CloudWatchLogs(Output):
     name = "cloudwatch_logs"
     summary = "send records to Amazon CloudWatch Logs (PutLogEvents)"
-    options: ClassVar[tuple[Option, ...]] = (
-        *AWS_OPTIONS,
-        Option("log_group_name", required=True, help="log group (the fallback when log_group_template fails)"),
-        Option("log_group_template", help="record accessor template for the group, e.g. /eks/$kubernetes['namespace_name']"),
-        Option("log_stream_name", help="log stream (the fallback when log_stream_template fails)"),
-        Option("log_stream_prefix", help="stream name = this prefix + the record's tag"),
-        Option("log_stream_template", help="record accessor template for the stream"),
-        Option("log_key", help="send only this key's value (raw) instead of the whole record as JSON"),
-        Option("log_format", help="json/emf marks events as Embedded Metric Format (x-amzn-logs-format header)"),
-        Option("auto_create_group", "bool", default="off", help="create the log group when it does not exist"),
-        Option("log_group_class", choices=("standard", "infrequent_access"), help="class of groups this output creates"),
-        Option("log_retention_days", "int", default=0, help="retention set on groups this output creates (0 = never expire)"),
-        Option("extra_user_agent", help="text appended to the User-Agent"),
-        Option("metric_namespace", help="accepted for compatibility (EMF from metrics records is not supported)"),
-        Option("metric_dimensions", help="accepted for compatibility (EMF from metrics records is not supported)"),
-        *NET_OPTIONS,
-        *TLS_OPTIONS,
-    )
+    options = OPTIONS
 
     def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)

@@ -1,7 +1,8 @@
 """Turn a chunk of events into valid PutLogEvents requests for one log stream.
 
-The API's limits (AWS PutLogEvents reference), all enforced here because moto
-does not and the real service rejects the whole request otherwise:
+The API's limits (PutLogEvents, https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html),
+all enforced here because moto does not and the real service rejects the
+whole request otherwise:
 
 - at most 10,000 events and 1,048,576 bytes per request, counting each event
   as its UTF-8 message length + 26;

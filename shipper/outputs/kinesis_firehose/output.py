@@ -9,18 +9,18 @@ and so duplicates the records that were accepted.
 from __future__ import annotations
 
 from collections import Counter
-from typing import ClassVar
 
 from shipper import jsonfmt
-from shipper.aws import AWS_OPTIONS, AwsSettings, classify
+from shipper.aws import AwsSettings, classify
 from shipper.errors import ConfigError
 from shipper.events import Event
-from shipper.options import Option, Settings
+from shipper.options import Settings
+from shipper.outputs.kinesis_firehose.options import OPTIONS
 from shipper.outputs.kinesis_firehose.request import REFUSALS, Plan, TimeFormatter, compressor, encode_records, plan
 from shipper.outputs.kinesis_firehose.result import failed_positions, first_error
 from shipper.outputs.kinesis_firehose.transport import AwsFirehose, FirehoseTransport
 from shipper.outputs.result import FlushResult
-from shipper.plugin import NET_OPTIONS, TLS_OPTIONS, Context, DryRunBatch, Output, Rendered
+from shipper.plugin import Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
 
 SKIPPED = "shipper_firehose_skipped_records_total"
@@ -32,17 +32,7 @@ REQUESTS = "shipper_firehose_requests_total"
 class KinesisFirehose(Output):
     name = "kinesis_firehose"
     summary = "send records to Amazon Data Firehose (PutRecordBatch)"
-    options: ClassVar[tuple[Option, ...]] = (
-        *AWS_OPTIONS,
-        Option("delivery_stream", required=True, help="name of the Firehose delivery stream"),
-        Option("time_key", help="add the record time under this key"),
-        Option("time_key_format", default="%Y-%m-%dT%H:%M:%S", help="strftime format of time_key; %3N ms, %9N/%L ns"),
-        Option("log_key", help="send only this key's value instead of the whole record"),
-        Option("compression", choices=("gzip", "zstd", "arrow", "none"), help="compress each record: gzip, or zstd with the zstandard package"),
-        Option("simple_aggregation", "bool", default="off", help="accepted for compatibility; records are sent one per Firehose record"),
-        *NET_OPTIONS,
-        *TLS_OPTIONS,
-    )
+    options = OPTIONS
 
     def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)

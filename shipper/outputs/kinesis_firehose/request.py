@@ -4,8 +4,9 @@ Each record is sent as Fluent Bit's kinesis_firehose sends it: the record as
 compact JSON (with ``time_key`` appended last, formatted by
 ``time_key_format``), or with ``log_key`` only that value JSON-escaped (golden
 cases 45/46), then a newline; optionally compressed record by record.  The
-API takes at most 500 records and 4 MiB per PutRecordBatch, and at most
-1,000 KiB per record: bigger records are left out and reported.
+API (PutRecordBatch, https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html)
+takes at most 500 records and 4 MiB per call, and at most 1,000 KiB per
+record: bigger records are left out and reported.
 """
 
 from __future__ import annotations

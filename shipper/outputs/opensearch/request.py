@@ -33,6 +33,10 @@ from shipper.events import Event, Record
 from shipper.outputs.opensearch.index import IndexNamer, SecondCache
 
 WRITE_OPERATIONS = ("create", "index", "update", "upsert")
+#: Amazon OpenSearch Service accepts 10 MiB per HTTP request on small instance types (the
+#: ``Maximum size of HTTP request payloads`` of
+#: https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html); stay well below.
+DEFAULT_MAX_REQUEST_SIZE = 5 * 1024 * 1024
 
 _PACKER = msgpack.Packer()
 
