@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 from pathlib import Path
 
 from shipper.outputs.s3 import S3
@@ -208,3 +209,16 @@ async def test_an_unwritable_store_dir_asks_the_engine_to_retry(tmp_path: Path) 
     out = await output(tmp_path, s3, store_dir=str(tmp_path / "a-file" / "store"))  # no directory can be made there
     result = await out.flush("t", events(0, 2))
     assert len(result.retry) == 2 and "cannot write to store_dir" in result.retry_reason
+
+
+async def test_a_gzip_object_cut_into_parts_is_one_valid_stream(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, compression="gzip", s3_key_format="/$TAG/$UUID")
+    noise = random.Random(7)
+    for start in range(0, 8000, 1000):  # random text: about 6 MiB even compressed
+        batch = [(T0 + i, {"n": i, "log": noise.randbytes(600).hex()}) for i in range(start, start + 1000)]
+        await out.flush("t", batch)
+    await out.stop()
+    [stored] = s3.objects.values()
+    assert stored.multipart and stored.headers.content_encoding == "gzip"
+    assert numbers(gzip.decompress(stored.body)) == list(range(8000))
