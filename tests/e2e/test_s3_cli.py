@@ -1,4 +1,4 @@
-"""The s3 output through the real CLI against moto: multipart, gzip, key templates, kill -9 and SIGTERM.
+"""The s3 output through the real CLI against moto: gzip multipart, key templates, kill -9 and SIGTERM.
 
 Lines are written to a real file that ``tail`` reads; the objects in moto's
 bucket are read back (gunzipped) and the numbered lines compared with what was
@@ -8,6 +8,7 @@ written: nothing may be missing, duplicates are counted and reported.
 from __future__ import annotations
 
 import gzip
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -34,7 +35,7 @@ def s3_client(moto: MotoServer) -> Any:
 def config(work: Path, moto: MotoServer, bucket: str, http_port: int, tag: str, **extra: str) -> Path:
     options = {
         "bucket": bucket, "region": REGION, "endpoint": moto.url, "store_dir": str(work / "store"),
-        "total_file_size": "12M", "s3_key_format": "/archive/$TAG[1]/%Y/%m/%d/$INDEX",
+        "total_file_size": "24M", "compression": "gzip", "s3_key_format": "/archive/$TAG[1]/%Y/%m/%d/$INDEX",
         "Retry_Limit": "no_limits", **extra,
     }
     text = (
@@ -51,20 +52,22 @@ def config(work: Path, moto: MotoServer, bucket: str, http_port: int, tag: str, 
 
 
 def append_lines(log: Path, start: int, count: int) -> None:
+    """Numbered lines padded with random hex, so that even gzip needs several 5 MiB parts."""
+    noise = random.Random(start)
     with open(log, "a") as fh:
-        fh.write("".join(make_line(0, seq, LINE_WIDTH) for seq in range(start, start + count)))
+        for seq in range(start, start + count):
+            head = make_line(0, seq, 0).rstrip("\n")
+            fh.write(head + noise.randbytes((LINE_WIDTH - len(head)) // 2).hex() + "\n")
 
 
 def objects(client: Any, bucket: str) -> dict[str, list[int]]:
-    """Every object's line numbers, by key."""
+    """Every object's line numbers, by key (every object is gzip, and says so)."""
     found: dict[str, list[int]] = {}
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for item in page.get("Contents", []):
             response = client.get_object(Bucket=bucket, Key=item["Key"])
-            body = response["Body"].read()
-            if response.get("ContentEncoding") == "gzip":
-                body = gzip.decompress(body)
-            lines = body.splitlines()
+            assert response.get("ContentEncoding") == "gzip", item["Key"]
+            lines = gzip.decompress(response["Body"].read()).splitlines()
             found[item["Key"]] = [parse_line(orjson.loads(line)["log"])[1] for line in lines]  # type: ignore[index]
     return found
 
@@ -90,7 +93,7 @@ def test_kill_9_in_the_middle_of_a_multipart_upload_loses_nothing(tmp_path: Path
     port = free_port()
     shipper = Shipper(config(tmp_path, moto_server, bucket, port, "app.web"), tmp_path / "shipper.log", child_env(tmp_path), port)
 
-    append_lines(log, 0, 8000)  # about 8 MB: one 5 MiB part goes out, the rest waits in store_dir
+    append_lines(log, 0, 14_000)  # 14 MB, about 7 MiB gzipped: a 5 MiB part goes out, the rest waits in store_dir
     first = shipper.start()
     try:
         first.wait_ready()
@@ -99,7 +102,7 @@ def test_kill_9_in_the_middle_of_a_multipart_upload_loses_nothing(tmp_path: Path
     finally:
         first.ensure_stopped()
     assert open_uploads(client, bucket), "the multipart upload should be open when the process dies"
-    append_lines(log, 8000, 2000)
+    append_lines(log, 14_000, 2000)
 
     second = shipper.start()
     try:
@@ -113,7 +116,7 @@ def test_kill_9_in_the_middle_of_a_multipart_upload_loses_nothing(tmp_path: Path
 
     found = objects(client, bucket)
     delivered = Counter(n for numbers in found.values() for n in numbers)
-    missing = set(range(10_000)) - set(delivered)
+    missing = set(range(16_000)) - set(delivered)
     duplicates = sum(c - 1 for c in delivered.values())
     print(f"\n{len(found)} objects, {sum(delivered.values())} lines, {duplicates} duplicates after kill -9")
     assert not missing, f"{len(missing)} lines lost, e.g. {sorted(missing)[:5]}"
@@ -131,8 +134,7 @@ def test_sigterm_uploads_what_is_buffered(tmp_path: Path, moto_server: MotoServe
     (tmp_path / "logs").mkdir()
     append_lines(tmp_path / "logs" / "api.log", 0, 300)
     port = free_port()
-    conf = config(tmp_path, moto_server, bucket, port, "app.api", s3_key_format="/t/$TAG/$UUID", total_file_size="50M",
-                  compression="gzip")
+    conf = config(tmp_path, moto_server, bucket, port, "app.api", s3_key_format="/t/$TAG/$UUID", total_file_size="50M")
     shipper = Shipper(conf, tmp_path / "shipper.log", child_env(tmp_path), port).start()
     try:
         shipper.wait_ready()
