@@ -11,6 +11,7 @@ import pytest
 
 from shipper.filters.kubernetes.filter import UNAVAILABLE_METRIC, KubernetesFilter
 from tests.factory import make_plugin
+from tests.poll import wait_for_async
 from tests.servers.kube_api import KubeApiServer, TlsFiles, make_pod, make_tls
 
 DOCKER_ID = "ab" * 32
@@ -72,12 +73,11 @@ async def test_outage_does_not_stall_and_recovers(api: KubeApiServer, token_file
         out = await plugin.process(tag(), chunk(4))
         assert set(out[0][1]["kubernetes"]) == {"pod_name", "namespace_name", "container_name", "docker_id"}
         assert plugin.metrics.value(UNAVAILABLE_METRIC, name="kubernetes.0") == 4
-        for _ in range(100):  # the request carries on in the background and serves a later chunk
+        async def enriched() -> bool:  # the request carries on in the background and serves a later chunk
             out = await plugin.process(tag(), chunk(1))
-            if "pod_id" in out[0][1]["kubernetes"]:
-                break
-            await asyncio.sleep(0.05)
-        assert "pod_id" in out[0][1]["kubernetes"]
+            return "pod_id" in out[0][1]["kubernetes"]
+
+        await wait_for_async(enriched, 5, 0.05, "a later chunk enriched by the background request")
         assert api.count("/pods/web-1") == 1
     finally:
         await plugin.stop()
@@ -257,10 +257,8 @@ async def test_cache_use_docker_id(api: KubeApiServer, token_file: Path, use_doc
         await plugin.process(tag(), chunk(1))
         restarted = tag().replace(DOCKER_ID, "cd" * 32)  # the container restarted with a new id
         await plugin.process(restarted, chunk(1))
-        for _ in range(50):  # the refresh runs in the background; the old metadata serves meanwhile
-            if api.count("/pods/web-1") >= requests:
-                break
-            await asyncio.sleep(0.01)
+        # the refresh runs in the background; the old metadata serves meanwhile
+        await wait_for_async(lambda: api.count("/pods/web-1") >= requests, 5, 0.01, f"{requests} pod requests")
         out = await plugin.process(restarted, chunk(1))
     finally:
         await plugin.stop()
@@ -278,12 +276,12 @@ async def test_kubelet_list_is_read_again_for_a_new_pod(tls_files: TlsFiles, tok
         try:
             await plugin.process(tag("web-1"), chunk(1))
             kubelet.add_pod(make_pod("shop", "web-2", {"nginx": "nginx:1"}))  # scheduled later
-            for _ in range(60):  # within a second of the last list the lookup backs off, then re-reads
+
+            async def found() -> bool:  # within a second of the last list the lookup backs off, then re-reads
                 out = await plugin.process(tag("web-2"), chunk(1))
-                if "pod_id" in out[0][1]["kubernetes"]:
-                    break
-                await asyncio.sleep(0.05)
+                return "pod_id" in out[0][1]["kubernetes"]
+
+            await wait_for_async(found, 3, 0.05, "the new pod found in a second list")
         finally:
             await plugin.stop()
-    assert "pod_id" in out[0][1]["kubernetes"]
     assert kubelet.count("/pods") == 2

@@ -6,7 +6,6 @@ import asyncio
 import sqlite3
 import subprocess
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from shipper.inputs.systemd import SystemdInput, journal as journal_module
 from shipper.plugin import DryRun
 from tests.factory import make_context, make_plugin
 from tests.journald import write_journal
+from tests.poll import wait_for_async
 from tests.unit.test_tail_input import FakePipeline
 
 KUBELET = {"_SYSTEMD_UNIT": "kubelet.service", "_HOSTNAME": "node-a", "MESSAGE": "kubelet started", "_PID": "41"}
@@ -34,13 +34,6 @@ def make_systemd(props: list[tuple[str, str]] | dict[str, str], pipeline: FakePi
     assert isinstance(plugin, SystemdInput)
     context.pipeline = pipeline or FakePipeline()
     return plugin, context.pipeline  # type: ignore[return-value]
-
-
-async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 class Running:
@@ -66,7 +59,7 @@ async def read_all(props: dict[str, str] | list[tuple[str, str]], count: int) ->
     """Run the input (as the daemon does) until ``count`` records came, then stop it."""
     plugin, pipeline = make_systemd(props)
     async with Running(plugin):
-        await until(lambda: len(pipeline.records) >= count)
+        await wait_for_async(lambda: len(pipeline.records) >= count, 20)
     return pipeline
 
 
@@ -146,11 +139,11 @@ async def test_follows_new_entries_and_read_from_tail_skips_old_ones(tmp_path: P
     write_journal(machine, [{"MESSAGE": "old"}])
     plugin, pipeline = make_systemd({"path": str(journal), "read_from_tail": "on"})
     async with Running(plugin):
-        await until(lambda: plugin.journal is not None)  # opened and at the end
+        await wait_for_async(lambda: plugin.journal is not None, 20)  # opened and at the end
         write_journal(machine, [{"MESSAGE": "new 1"}, {"MESSAGE": "new 2"}])
-        await until(lambda: len(pipeline.records) == 2)
+        await wait_for_async(lambda: len(pipeline.records) == 2, 20)
         write_journal(machine, [{"MESSAGE": "in a new file"}], name="system@0001.journal")
-        await until(lambda: len(pipeline.records) == 3)
+        await wait_for_async(lambda: len(pipeline.records) == 3, 20)
     assert [r["MESSAGE"] for r in pipeline.records] == ["new 1", "new 2", "in a new file"]
 
 
@@ -182,7 +175,7 @@ async def test_cursor_is_committed_only_when_acknowledged_in_order(tmp_path: Pat
     props = {"path": str(journal), "db": str(db), "max_entries": "2", "tag": "t"}
     plugin, pipeline = make_systemd(props, FakePipeline(ack=False))
     async with Running(plugin):
-        await until(lambda: len(pipeline.tokens) == 3)
+        await wait_for_async(lambda: len(pipeline.tokens) == 3, 20)
         assert cursor_in(db) is None  # read but not delivered: nothing committed
         plugin.acknowledge(pipeline.tokens[1])
         assert cursor_in(db) is None  # the first chunk is still out
@@ -235,10 +228,10 @@ async def test_a_missing_directory_is_reported_and_waited_for(
     journal = tmp_path / "not-yet"
     plugin, pipeline = make_systemd({"path": str(journal)})
     async with Running(plugin):
-        await until(lambda: plugin.metrics.value("shipper_systemd_open_errors_total", name="systemd.0") >= 1)
+        await wait_for_async(lambda: plugin.metrics.value("shipper_systemd_open_errors_total", name="systemd.0") >= 1, 20)
         assert "does not exist" in caplog.text and "mount the host's journal" in caplog.text
         write_journal(journal, [{"MESSAGE": "late"}])
-        await until(lambda: len(pipeline.records) == 1)
+        await wait_for_async(lambda: len(pipeline.records) == 1, 20)
 
 
 async def test_a_read_error_opens_the_journal_again_after_the_last_entry_read(
@@ -257,7 +250,7 @@ async def test_a_read_error_opens_the_journal_again_after_the_last_entry_read(
     monkeypatch.setattr(journal_module.Journal, "_read", flaky)
     plugin, pipeline = make_systemd({"path": str(tmp_path / "j"), "max_entries": "2"})
     async with Running(plugin):
-        await until(lambda: len(pipeline.records) == 4)
+        await wait_for_async(lambda: len(pipeline.records) == 4, 20)
     assert [r["MESSAGE"] for r in pipeline.records] == ["m0", "m1", "m2", "m3"]  # nothing lost, nothing twice
     assert plugin.metrics.value("shipper_systemd_read_errors_total", name="systemd.0") == 1
 

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from shipper.filters.kubernetes.cache import MetaCache, NotFound, Unavailable
+from tests.poll import wait_for_async
 
 
 class Clock:
@@ -54,7 +55,7 @@ async def test_ttl_refresh_serves_the_old_value_meanwhile() -> None:
     clock.now += 11
     backend.answer = {"v": 2}
     assert await cache.get("k", wait=5) is first  # stale answer, refresh started
-    await asyncio.sleep(0.01)
+    await wait_for_async(lambda: backend.calls == 2, 5, 0.001, "the refresh")
     assert await cache.get("k", wait=5) == {"v": 2} and backend.calls == 2
 
 
@@ -107,7 +108,7 @@ async def test_a_stale_value_survives_a_failed_refresh() -> None:
     clock.now += 11
     backend.answer = Unavailable("down")
     assert await cache.get("k", wait=5) == {"v": 1}
-    await asyncio.sleep(0.01)
+    await wait_for_async(lambda: backend.calls == 2, 5, 0.001, "the failed refresh")
     assert await cache.get("k", wait=5) == {"v": 1}
 
 

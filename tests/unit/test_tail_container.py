@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.poll import wait_for_async
 from tests.unit.test_tail_input import FakePipeline, make_tail, stop_tail
 
 WRITER = r'''
@@ -88,10 +89,8 @@ async def test_a_pending_group_never_times_out_while_its_rest_waits_unread(tmp_p
     await plugin.start()
     task = asyncio.create_task(plugin.run())
     try:
-        for _ in range(100):
-            if plugin.files and all(t.at_eof for t in plugin.files.values()):
-                break
-            await asyncio.sleep(0.02)
+        await wait_for_async(lambda: bool(plugin.files) and all(t.at_eof for t in plugin.files.values()), 5, 0.02,
+                             "the file read to its end")
         with log.open("a") as handle:  # the rest arrives; tail has not read it yet
             handle.write("2024-03-05T10:15:30.000000000Z stdout F second half\n")
         tail = next(iter(plugin.files.values()))

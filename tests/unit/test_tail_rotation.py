@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.poll import wait_for_async
 from tests.unit.test_tail_input import FakePipeline, make_tail, stop_tail
 
 WRITER = r'''
@@ -113,10 +114,7 @@ async def test_sparse_regrow_after_truncation_skips_leading_nuls(tmp_path: Path)
     await plugin.start()
     task = asyncio.create_task(plugin.run())
     try:
-        for _ in range(100):
-            if len(pipe.records) == 2:
-                break
-            await asyncio.sleep(0.02)
+        await wait_for_async(lambda: len(pipe.records) == 2, 5, 0.02, "the first two lines")
         # a writer without O_APPEND keeps its old offset after the truncation: a hole of NULs
         with log.open("r+b") as handle:
             handle.truncate(0)
@@ -139,10 +137,7 @@ async def test_a_rotated_name_that_still_matches_path_is_not_read_twice(tmp_path
     await plugin.start()
     task = asyncio.create_task(plugin.run())
     try:
-        for _ in range(100):
-            if len(pipe.records) == 2:
-                break
-            await asyncio.sleep(0.02)
+        await wait_for_async(lambda: len(pipe.records) == 2, 5, 0.02, "the first two lines")
         log.rename(tmp_path / "app.log.1")
         log.write_text("3\n")
         for _ in range(100):  # long enough for the old file to be retired and rescanned several times
