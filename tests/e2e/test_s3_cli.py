@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import random
 import re
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import orjson
 import pytest
 
 from bench.reliability import Shipper, child_env
+from tests.e2e.test_tail_cli import committed_offset
 from tests.e2e.writer import make_line, parse_line
 from tests.poll import eventually, wait_for
 from tests.servers.moto import MotoServer, free_port
@@ -124,6 +126,47 @@ def test_kill_9_in_the_middle_of_a_multipart_upload_loses_nothing(tmp_path: Path
     indexes = sorted(int(key.rsplit("/", 1)[1]) for key in found)
     assert indexes == list(range(len(found))), f"$INDEX restarted or skipped: {sorted(found)}"
     assert all(re.fullmatch(r"archive/web/\d{4}/\d\d/\d\d/\d+", key) for key in found), sorted(found)
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path, moto_server: MotoServer) -> None:  # noqa: F811
+    """Four runs killed at random moments while lines keep coming; the fifth ends with SIGTERM."""
+    client = s3_client(moto_server)
+    bucket = "shipper-archive-chaos"
+    client.create_bucket(Bucket=bucket)
+    (tmp_path / "logs").mkdir()
+    log = tmp_path / "logs" / "web.log"
+    port = free_port()
+    shipper = Shipper(config(tmp_path, moto_server, bucket, port, "app.web"), tmp_path / "shipper.log", child_env(tmp_path), port)
+    rng = random.Random(11)
+    written = 0
+    for _ in range(4):
+        append_lines(log, written, 4000)
+        written += 4000
+        run = shipper.start()
+        try:
+            run.wait_ready()
+            time.sleep(rng.uniform(0.2, 3.0))  # the moment of the crash is the point of the test
+            run.kill9()
+        finally:
+            run.ensure_stopped()
+    last = shipper.start()
+    try:
+        last.wait_ready()
+        size = log.stat().st_size
+        wait_for(lambda: committed_offset(tmp_path / "offsets.db") == size, 60, 0.2, "every line in store_dir")
+        assert last.stop() == 0
+    finally:
+        last.ensure_stopped()
+
+    found = objects(client, bucket)
+    delivered = Counter(n for numbers in found.values() for n in numbers)
+    missing = set(range(written)) - set(delivered)
+    duplicates = sum(c - 1 for c in delivered.values())
+    print(f"\n{len(found)} objects, {sum(delivered.values())} of {written} lines, {duplicates} duplicates after 4 x kill -9")
+    assert not missing, f"{len(missing)} lines lost, e.g. {sorted(missing)[:5]}"
+    assert not open_uploads(client, bucket)
+    assert not any((tmp_path / "store").rglob("*.seg"))
 
 
 @pytest.mark.slow
