@@ -67,7 +67,7 @@ OPTIONS = (
     Option("json_date_format", default="iso8601", choices=DATE_FORMATS, help="format of json_date_key"),
     Option("log_key", help="write only this key's value (strings as they are) instead of the whole record"),
     Option("preserve_data_ordering", "bool", default="on",
-           help="objects of one tag are uploaded in order; shipper always does this"),
+           help="accepted for compatibility; objects of one tag are always uploaded in order"),
     *NET_OPTIONS,
     *TLS_OPTIONS,
 )
@@ -147,7 +147,7 @@ def parse(settings: Settings) -> S3Options:
         canned_acl=acl,
         storage_class=storage_class,
         send_content_md5=bool(settings["send_content_md5"]),
-        date_key=None if date_key is None or date_key.lower() in ("false", "off", "no") else date_key,
+        date_key=None if date_key is None or date_key.lower() in ("false", "off", "no", "0") else date_key,
         date_format=str(settings["json_date_format"]).lower(),
         log_key=settings.get("log_key") or None,
     )
