@@ -78,6 +78,23 @@ def pods_for(logs: Path) -> list[dict[str, object]]:
     return pods
 
 
+def kubernetes_maps(logs: Path) -> dict[str, dict[str, object]]:
+    """The ``kubernetes`` map the filter adds to each generated file's records, by file name (for the floor)."""
+    maps: dict[str, dict[str, object]] = {}
+    for path, pod in zip(sorted(logs.glob("*.log")), pods_for(logs)):
+        meta, status = pod["metadata"], pod["status"]
+        container = parse_file_name(path.name)[2]
+        found = status["containerStatuses"][0]  # type: ignore[index]
+        maps[path.name] = {
+            "pod_name": meta["name"], "namespace_name": meta["namespace"], "pod_id": meta["uid"],  # type: ignore[index]
+            "labels": meta["labels"], "annotations": meta["annotations"],  # type: ignore[index]
+            "host": pod["spec"]["nodeName"], "pod_ip": status["podIP"],  # type: ignore[index]
+            "container_name": container, "docker_id": path.stem.rsplit("-", 1)[1],
+            "container_hash": found["imageID"], "container_image": found["image"],
+        }
+    return maps
+
+
 @contextmanager
 def kube_peer(logs: Path, work: Path) -> Iterator[KubePeer]:
     """The fake API server in a thread on a free port, with a token file for the filter."""

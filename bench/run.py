@@ -23,8 +23,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bench.bare import kubernetes_floor
 from bench.generate import Spec, Summary, generate
-from bench.peers import Observed, Peer, kube_peer, moto_peer, moto_s3_peer
+from bench.peers import Observed, Peer, kube_peer, kubernetes_maps, moto_peer, moto_s3_peer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,6 +95,13 @@ _KUBERNETES = """[FILTER]
     Kube_Token_File  {token_file}
     Merge_Log        {merge_log}
 """
+_PLAIN_FILE = """[OUTPUT]
+    Name    file
+    Match   *
+    Path    {out}
+    File    out.log
+    Format  plain
+"""
 _CLOUDWATCH = """[OUTPUT]
     Name               cloudwatch_logs
     Match              *
@@ -140,6 +148,9 @@ PIPELINES: dict[str, Pipeline] = {
                              (_KUBERNETES.replace("{merge_log}", "On"), _NULL), _TAGGED_TAIL, kube_peer),
     "cri-k8s-nomerge-null": Pipeline("tail + {ml} (kubelet tags) -> kubernetes (Merge_Log Off, fake API) -> null",
                                      (_KUBERNETES.replace("{merge_log}", "Off"), _NULL), _TAGGED_TAIL, kube_peer),
+    "cri-k8s-file": Pipeline(
+        "tail + {ml} (kubelet tags) -> kubernetes (Merge_Log On, Labels On, fake API) -> file (one JSON object per line)",
+        (_KUBERNETES.replace("{merge_log}", "On"), _PLAIN_FILE), _TAGGED_TAIL, kube_peer),
     "cri-cloudwatch": Pipeline("tail + {ml} (kubelet tags) -> cloudwatch_logs (moto)", (_CLOUDWATCH,), _TAGGED_TAIL, moto_peer,
                                slow_sink=True),
     "cri-s3": Pipeline("tail + {ml} (kubelet tags) -> s3 (moto; objects uploaded at shutdown)", (_S3,), _TAGGED_TAIL,
@@ -192,14 +203,18 @@ def data_dir(spec: Spec, cache: Path) -> tuple[Path, Summary]:
 
 
 def write_config(work: Path, logs: Path, name: str, multiline: str, mem_buf_limit: str,
-                 options: dict[str, str] | None = None) -> Path:
-    """The config file of pipeline ``name``; ``options`` fill a peer's placeholders (its URL...)."""
+                 options: dict[str, str] | None = None, tail_options: tuple[str, ...] = ()) -> Path:
+    """The config file of pipeline ``name``; ``options`` fill a peer's placeholders (its URL...).
+
+    ``tail_options`` are ``Key=Value`` lines added to the tail input (``Buffer_Chunk_Size=1MB``).
+    """
     (work / "parsers.conf").write_text(_PARSERS)
     out = work / "out"
     out.mkdir(exist_ok=True)
     pipeline = PIPELINES[name]
     sections = [_SERVICE.format(parsers=work / "parsers.conf"),
-                pipeline.tail.format(logs=logs, multiline=multiline, mem_buf_limit=mem_buf_limit)]
+                pipeline.tail.format(logs=logs, multiline=multiline, mem_buf_limit=mem_buf_limit)
+                + "".join(f"    {key.strip()}  {value.strip()}\n" for key, value in (o.split("=", 1) for o in tail_options))]
     sections += [s.format(out=out, **(options or {})) for s in pipeline.sections]
     config = work / f"{name}.conf"
     config.write_text("\n".join(sections))
@@ -263,7 +278,8 @@ def measure(name: str, spec: Spec, args: argparse.Namespace, work: Path) -> Meas
     measured = Measured(name, spec, summary)
     pipeline = PIPELINES[name]
     with pipeline.peer(logs, work) if pipeline.peer else nullcontext() as peer:
-        config = write_config(work, logs, name, multiline, args.mem_buf_limit, peer.options if peer else None)
+        config = write_config(work, logs, name, multiline, args.mem_buf_limit, peer.options if peer else None,
+                              tuple(args.tail_option))
         for attempt in range(args.repeat):
             print(f"running {name} ({attempt + 1}/{args.repeat}) ...", file=sys.stderr)
             if peer:
@@ -273,7 +289,8 @@ def measure(name: str, spec: Spec, args: argparse.Namespace, work: Path) -> Meas
             result.local_cpu = _own_cpu() - before
             if peer:
                 result.observed = peer.observe()
-                result.output_records = result.observed.records
+                if result.observed.records is not None:
+                    result.output_records = result.observed.records
             measured.runs.append(result)
     return measured
 
@@ -290,11 +307,34 @@ def baseline(work: Path, timeout: float) -> Result:
     return run_pipeline(write_config(work, empty, "cri-null", "cri", "8MB"), "cri-null", timeout)
 
 
+@dataclass
+class Floor:
+    """Issue 16's Python floor (:func:`bench.bare.kubernetes_floor`), measured in the same run as shipper."""
+
+    spec: Spec
+    cpu: list[float]
+
+    @property
+    def best(self) -> float:
+        return min(self.cpu)
+
+
+def measure_floor(spec: Spec, args: argparse.Namespace) -> Floor:
+    """``args.repeat`` runs of the floor over the data set of ``spec``, in this process."""
+    logs, _ = data_dir(spec, args.cache)
+    maps = kubernetes_maps(logs)
+    runs = []
+    for attempt in range(args.repeat):
+        print(f"running the floor ({attempt + 1}/{args.repeat}) ...", file=sys.stderr)
+        runs.append(kubernetes_floor(str(logs / "*.log"), maps)[2])
+    return Floor(spec, runs)
+
+
 def _spread(values: list[float]) -> str:
     return f"{min(values):.1f}–{max(values):.1f}" if len(values) > 1 else "-"
 
 
-def report(results: list[Measured], idle: Result) -> str:
+def report(results: list[Measured], idle: Result, floors: dict[Spec, Floor]) -> str:
     """Markdown tables: the data sets, every pipeline's best run and spread, and the peers' figures."""
     lines = [
         (f"Machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
@@ -306,21 +346,32 @@ def report(results: list[Measured], idle: Result) -> str:
         lines.append(f"Input {spec.size_mb:g} MB: {summary.bytes / 1e6:.1f} MB, {spec.pods} files ({spec.fmt}), "
                      f"{summary.lines} lines, {summary.records} records, {spec.json_share:.0%} JSON messages.")
     lines += [
+    ]
+    for spec, floor in floors.items():
+        lines.append(f"Floor over the {spec.size_mb:g} MB input (read, split, CRI, join partials, loads JSON logs, "
+                     f"add the kubernetes map, dumps): best {floor.best:.2f} CPU s, spread {_spread(floor.cpu)}.")
+    lines += [
         "",
-        ("| pipeline | input MB | runs | MB per CPU-second (best) | spread | net of start-up | lines/s wall | "
-         "CPU s | wall s | peak RSS MB | records out |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ("| pipeline | input MB | runs | MB per CPU-second (best) | spread | net of start-up | × floor (best) | "
+         "× floor spread | lines/s wall | CPU s | wall s | peak RSS MB (best–worst) | records out |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results:
         mb, best = m.summary.bytes / 1_000_000, m.best
         out = "-" if best.output_records is None else str(best.output_records)
         failed = sum(r.returncode != 0 for r in m.runs)
         status = f" ({failed} runs failed)" if failed else ""
+        floor = floors.get(m.spec)
+        ratio = f"{best.cpu / floor.best:.2f}" if floor else "-"
+        ratios = [r.cpu / floor.best for r in m.runs] if floor else []
+        ratio_spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) > 1 else "-"
+        rss = [r.peak_rss_mb for r in m.runs]
         lines.append(
             f"| {PIPELINES[m.name].description.format(ml=MULTILINE[m.spec.fmt])}{status} | {mb:.0f} | {len(m.runs)} | "
             f"{mb / best.cpu:.1f} | {_spread([mb / r.cpu for r in m.runs])} | "
-            f"{mb / max(best.cpu - idle.cpu, 0.01):.1f} | {m.summary.lines / min(r.wall for r in m.runs):,.0f} | "
-            f"{best.cpu:.2f} | {best.wall:.2f} | {max(r.peak_rss_mb for r in m.runs):.0f} | {out} |"
+            f"{mb / max(best.cpu - idle.cpu, 0.01):.1f} | {ratio} | {ratio_spread} | "
+            f"{m.summary.lines / min(r.wall for r in m.runs):,.0f} | "
+            f"{best.cpu:.2f} | {best.wall:.2f} | {min(rss):.0f}–{max(rss):.0f} | {out} |"
         )
     peered = [m for m in results if any(r.observed for r in m.runs)]
     if peered:
@@ -343,10 +394,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="input size of the pipelines with a slow sink (moto; default 20)")
     parser.add_argument("--pods", type=int, default=100, help="number of files (default 100)")
     parser.add_argument("--format", dest="fmt", choices=("cri", "docker", "mixed"), default="cri")
+    parser.add_argument("--json-share", type=float, default=Spec.json_share,
+                        help=f"share of JSON messages (default {Spec.json_share}; issue 16's workload: 0.6)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the Python floor (CRI input only)")
     parser.add_argument("--pipelines", default=",".join(DEFAULT),
                         help="comma list of " + ", ".join(PIPELINES) + " (default: all but the moto ones, cri-cloudwatch and cri-s3)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per pipeline (default 3): best and spread")
     parser.add_argument("--mem-buf-limit", default="8MB", help="tail Mem_Buf_Limit (bounds RSS)")
+    parser.add_argument("--tail-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="another tail option, e.g. Buffer_Chunk_Size=1MB (repeatable)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/shipper-bench"), help="where generated logs live")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a run is killed")
     args = parser.parse_args(argv)
@@ -358,10 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     results = []
     for name in names:
-        spec = Spec(args.size_mb, args.pods, args.fmt)
+        spec = Spec(args.size_mb, args.pods, args.fmt, args.json_share)
         if PIPELINES[name].slow_sink:
             spec = replace(spec, size_mb=args.cloudwatch_size_mb, base_second=int(time.time()) // 86400 * 86400)
         results.append(measure(name, spec, args, work))
     idle = baseline(work, args.timeout)
-    print(report(results, idle))
+    floors = {} if args.no_floor or args.fmt != "cri" else {
+        spec: measure_floor(spec, args) for spec in {m.spec for m in results if not PIPELINES[m.name].slow_sink}}
+    print(report(results, idle, floors))
     return 0 if all(r.returncode == 0 for m in results for r in m.runs) else 1
