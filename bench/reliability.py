@@ -82,13 +82,13 @@ class Writer:
     """``tests.e2e.writer`` as a subprocess."""
 
     def __init__(self, directory: Path, files: int, lines: int, rate: float, rotate_every: int,
-                 rotation: str = "rename", env: dict[str, str] | None = None) -> None:
+                 rotation: str = "rename", env: dict[str, str] | None = None, width: int = 100) -> None:
         self.directory = directory
         self.files = files
         self.lines = lines
         args = [sys.executable, "-m", "tests.e2e.writer", str(directory), "--files", str(files),
                 "--lines", str(lines), "--rate", str(rate), "--rotate-every", str(rotate_every),
-                "--rotation", rotation]
+                "--rotation", rotation, "--width", str(width)]
         self.process = subprocess.Popen(args, cwd=REPO, env=env)
 
     @property
@@ -471,12 +471,16 @@ class OutageReport:
     #: PutLogEvents calls moto answered with 200 from the start of the outage to the end
     requests_after_outage: int
     log: str
+    #: the shipper's largest RSS, sampled every 50 ms (bytes).
+    max_rss: int = 0
+    paused: float = 0
 
     def summary(self) -> str:
         return (f"outage {self.outage_seconds:.1f}s, recovery {self.recovery_seconds:.1f}s, "
                 f"written {self.expected}, delivered {self.delivered}, missing {len(self.missing)}, "
                 f"dropped records {self.dropped_records:g} in {self.dropped_chunks:g} chunks, "
-                f"retries {self.retries:g}, {self.requests_after_outage} PutLogEvents calls to catch up")
+                f"retries {self.retries:g}, {self.requests_after_outage} PutLogEvents calls to catch up, "
+                f"max RSS {self.max_rss / 1e6:.0f} MB, input paused {self.paused:g} times")
 
 
 def _settle_inflight(proxy: RecordingProxy, timeout: float = 30) -> None:
@@ -487,7 +491,7 @@ def _settle_inflight(proxy: RecordingProxy, timeout: float = 30) -> None:
 def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, outage: float = 10,
                     files: int = 10, lines: int = 1500, rate: float = 1500, filesystem: bool = False,
                     total_limit_size: str | None = None, settle: float = 90,
-                    setup: Setup | None = None) -> OutageReport:
+                    setup: Setup | None = None, width: int = 100) -> OutageReport:
     """Stop moto while the writer runs, start it again on the same port, wait for the backlog.
 
     moto forgets everything when it stops, so the events it held are read
@@ -502,10 +506,10 @@ def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, ou
     proxy.clear()
     setup = setup or Setup(work, proxy.url, filesystem=filesystem, total_limit_size=total_limit_size)
     shipper = setup.shipper()
-    writer = Writer(setup.logs, files, lines, rate, rotate_every=lines // 3 + 1, env=child_env(work))
+    writer = Writer(setup.logs, files, lines, rate, rotate_every=lines // 3 + 1, env=child_env(work), width=width)
     total = files * lines
     try:
-        shipper.start().wait_ready()
+        shipper.start(sample_rss=True).wait_ready()
         wait_for(lambda: len(delivered(moto.url)) >= total // 10, 60, 0.3, "first lines delivered")
         down_at = time.monotonic()
         proxy.fail("PutLogEvents", 503, "ServiceUnavailableException", "sink down", times=10**9)
@@ -533,6 +537,7 @@ def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, ou
         dropped_records = shipper.metric("fluentbit_output_dropped_records_total")
         dropped_chunks = shipper.metric("shipper_storage_dropped_chunks_total")
         retries = shipper.metric("fluentbit_output_retries_total")
+        paused = shipper.metric("shipper_input_paused_total")
         code = shipper.stop()
         assert code == 0, f"shipper exited with {code}"
     finally:
@@ -546,7 +551,7 @@ def outage_scenario(work: Path, moto: RestartableMoto, proxy: RecordingProxy, ou
         newest[f] = max(newest.get(f, -1), s)
     return OutageReport(len(expected), len(got), expected - set(got), set(after) - set(before), newest, lines - 1,
                         outage_seconds, recovery,
-                        dropped_records, dropped_chunks, retries, requests, shipper.log_text())
+                        dropped_records, dropped_chunks, retries, requests, shipper.log_text(), shipper.max_rss, paused)
 
 
 # -- scenario: overload --------------------------------------------------------
@@ -614,6 +619,11 @@ def _crash(work: Path, moto: RestartableMoto, full: bool, seed: int) -> None:
 
 
 def _outage(work: Path, moto: RestartableMoto, proxy: RecordingProxy, full: bool) -> None:
+    if full:
+        # issue 16: a 60 MB burst of 200-byte lines meets a 60 s outage with Mem_Buf_Limit 50MB
+        report = outage_scenario(work / "burst", moto, proxy, outage=60, files=20, lines=15_000, rate=5_000,
+                                 setup=Setup(work / "burst", proxy.url, mem_buf_limit="50M"), width=200, settle=600)
+        print(f"[memory, Mem_Buf_Limit 50M, 60 MB burst] {report.summary()}")
     for filesystem, cap in ((False, None), (True, "64k")):
         report = outage_scenario(work / ("fs" if filesystem else "mem"), moto, proxy, outage=60 if full else 10,
                                  rate=300 if full else 1500, filesystem=filesystem, total_limit_size=cap,
