@@ -231,13 +231,11 @@ async def test_file_rotated_while_stopped_is_finished_by_inode(tmp_path: Path) -
     assert sorted(lines_of(pipe)) == ["3", "4", "new 1"]
 
 
-async def test_offsets_commit_only_contiguously_when_acks_come_out_of_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("shipper.inputs.tail.reader.READ_SIZE", 8)
+async def test_offsets_commit_only_contiguously_when_acks_come_out_of_order(tmp_path: Path) -> None:
     log, db = tmp_path / "app.log", tmp_path / "tail.db"
     log.write_text("line1\nline2\nline3\n")
-    plugin, pipe = make_tail({"path": str(log), "db": str(db), "read_from_head": "on", "exit_on_eof": "on"},
+    plugin, pipe = make_tail({"path": str(log), "db": str(db), "read_from_head": "on", "exit_on_eof": "on",
+                              "buffer_chunk_size": "8"},
                              FakePipeline(ack=False))
     await plugin.start()
     await asyncio.wait_for(plugin.run(), 10)
@@ -255,11 +253,11 @@ async def test_offsets_commit_only_contiguously_when_acks_come_out_of_order(
     await plugin.stop()
 
 
-async def test_file_deleted_mid_read_is_read_to_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("shipper.inputs.tail.reader.READ_SIZE", 64)
+async def test_file_deleted_mid_read_is_read_to_its_end(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     log.write_text("".join(f"line {i}\n" for i in range(100)))
-    plugin, pipe = make_tail({"path": str(log), "read_from_head": "on", "exit_on_eof": "on", "rotate_wait": "0"})
+    plugin, pipe = make_tail({"path": str(log), "read_from_head": "on", "exit_on_eof": "on", "rotate_wait": "0",
+                              "buffer_chunk_size": "64"})
     pipe.on_chunk = lambda n: log.unlink() if n == 1 else None
     await run_tail(plugin)
     assert lines_of(pipe) == [f"line {i}" for i in range(100)]
@@ -399,3 +397,17 @@ async def test_the_reload_handover_waits_until_the_new_tail_runs(tmp_path: Path)
         handle.write("2\n")
     await run_tail(new)
     assert lines_of(pipe) == ["2"]
+
+
+@pytest.mark.parametrize("chunk_size,most_lines", [("64", 8), ("32k", 1000)])
+async def test_reads_are_buffer_chunk_size_bytes_and_each_read_is_one_chunk(
+    tmp_path: Path, chunk_size: str, most_lines: int
+) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"line {i:03d}\n" for i in range(1000)))  # 9 bytes a line
+    plugin, pipe = make_tail({"path": str(log), "read_from_head": "on", "exit_on_eof": "on",
+                              "buffer_chunk_size": chunk_size})
+    await run_tail(plugin)
+    assert lines_of(pipe) == [f"line {i:03d}" for i in range(1000)]
+    assert max(len(events) for _, events in pipe.chunks) <= most_lines  # 64 bytes hold at most 7 whole lines
+    assert len(pipe.chunks) >= 1000 // most_lines

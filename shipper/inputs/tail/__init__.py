@@ -30,8 +30,8 @@ from shipper.parsers.onigmo import RegexError
 from shipper.plugin import Context, Input
 from shipper.registry import register
 
-#: reads of one file per round before moving to the next file (fairness).
-READS_PER_ROUND = 4
+#: bytes read from one file per round before moving to the next file (fairness).
+BYTES_PER_ROUND = 4 * 1024 * 1024
 #: at most one long-line warning per file per this many seconds.
 WARN_EVERY = 60.0
 
@@ -60,7 +60,8 @@ class TailInput(Input):
         Option("ignore_older", "duration", help="skip files not modified for this long"),
         Option("skip_long_lines", "bool", default="off", help="skip lines longer than Buffer_Max_Size quietly"),
         Option("skip_empty_lines", "bool", default="off", help="drop zero-length lines"),
-        Option("buffer_chunk_size", "size", default="32k", help="accepted; shipper reads 1 MiB at a time"),
+        Option("buffer_chunk_size", "size", default="32k",
+               help="bytes read at a time; each read's lines go down the pipeline as one chunk"),
         Option("buffer_max_size", "size", default="32k", help="longest line kept; longer ones are skipped"),
         Option("db", help="SQLite file where offsets are committed"),
         Option("db.sync", default="normal", choices=("extra", "full", "normal", "off"), help="SQLite synchronous"),
@@ -90,6 +91,8 @@ class TailInput(Input):
         self.path_key: str | None = settings.get("path_key")
         self.offset_key: str | None = settings.get("offset_key")
         self.max_line: int = settings["buffer_max_size"]
+        self.read_size: int = max(1, settings["buffer_chunk_size"])
+        self.reads_per_round = max(1, BYTES_PER_ROUND // self.read_size)
         self.skip_long: bool = settings["skip_long_lines"]
         self.skip_empty: bool = settings["skip_empty_lines"]
         self.read_from_head: bool = settings["read_from_head"]
@@ -271,7 +274,7 @@ class TailInput(Input):
 
     # -- reading ----------------------------------------------------------------
     async def _read_round(self, targets: list[TailFile]) -> None:
-        """Read what is new in these files (up to READS_PER_ROUND reads each; ``at_eof`` says who is done)."""
+        """Read what is new in these files (up to BYTES_PER_ROUND each; ``at_eof`` says who is done)."""
         for tail in targets:
             if tail.fd < 0:
                 continue
@@ -280,8 +283,8 @@ class TailInput(Input):
                     continue
                 if tail.truncated():
                     self._truncated(tail)
-                for _ in range(READS_PER_ROUND):
-                    batch = tail.read(self.max_line, want_offsets=self.offset_key is not None,
+                for _ in range(self.reads_per_round):
+                    batch = tail.read(self.read_size, self.max_line, want_offsets=self.offset_key is not None,
                                       skip_empty=self.skip_empty)
                     if batch is None:
                         break

@@ -1,6 +1,6 @@
 """One tailed file: its open handle, read position and line splitting.
 
-Reads are large (``READ_SIZE``), positional (``os.pread``) and split with
+Reads are ``Buffer_Chunk_Size`` bytes, positional (``os.pread``) and split with
 ``bytes.rfind``/``str.split``: one decode and one split per batch, never a
 call per line.  Only complete lines are consumed; the bytes after the last
 newline wait in ``partial`` until their newline arrives.
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from shipper.inputs.acks import AckWindow
 from shipper.multiline import DecoderChain
 
-READ_SIZE = 1024 * 1024
 #: bytes remembered before the read position to notice a truncated-and-regrown file.
 _TAIL_CHECK = 16
 #: bytes remembered at the start of the file, for the same purpose.
@@ -123,15 +122,15 @@ class TailFile:
         self.skip_nuls = True
         self.window.reset(0)
 
-    def read(self, max_line: int, want_offsets: bool = False, skip_empty: bool = False) -> Batch | None:
-        """Read what is new; None at EOF.  A batch may hold no line (a long line in progress)."""
+    def read(self, size: int, max_line: int, want_offsets: bool = False, skip_empty: bool = False) -> Batch | None:
+        """Read up to ``size`` new bytes; None at EOF.  A batch may hold no line (a long line in progress)."""
         pos = self.read_pos
-        data = os.pread(self.fd, READ_SIZE, pos)
+        data = os.pread(self.fd, size, pos)
         if not data:
             self.at_eof = True
             return None
         # a short read reached the end as it was: no need for another read to find out
-        self.at_eof = len(data) < READ_SIZE
+        self.at_eof = len(data) < size
         if not self.head:
             # remembered with the data it belongs to, so a later rewrite of the start is noticed
             self.head = data[:_HEAD_CHECK] if pos == 0 else os.pread(self.fd, min(_HEAD_CHECK, pos), 0)
