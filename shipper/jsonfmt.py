@@ -24,7 +24,7 @@ import codecs
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -103,16 +103,74 @@ def _fallback(obj: Any) -> bytes:
     return text.encode("ascii")
 
 
+class EncodedMap(dict[str, Any]):
+    """A map shared by many records whose JSON is written once and copied into theirs.
+
+    The kubernetes filter gives every record of a container the same map
+    (pod, namespace, labels, annotations...), often larger than the log
+    line itself.  :func:`dumps` encodes it on first use and then inserts the
+    bytes (``orjson.Fragment``) instead of walking it again per record.  The
+    map must not change once shared; filters that edit it copy it first.
+    """
+
+    __slots__ = ("_fragment",)
+
+    def fragment(self) -> orjson.Fragment:
+        """The map's JSON, computed on first use."""
+        try:
+            return self._fragment
+        except AttributeError:
+            self._fragment: orjson.Fragment = orjson.Fragment(dumps(dict(self)))
+            return self._fragment
+
+
+def _subclass(obj: Any) -> Any:
+    """orjson's ``default`` with OPT_PASSTHROUGH_SUBCLASS: shared maps as fragments, other subclasses as their base."""
+    if obj.__class__ is EncodedMap:
+        return obj.fragment()
+    for base in (dict, str, int, list):
+        if isinstance(obj, base):
+            return base(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
 def dumps(obj: Any) -> bytes:
     """Compact JSON of ``obj`` as Fluent Bit's encoder writes it."""
     try:
-        data = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+        data = orjson.dumps(obj, default=_subclass, option=_OPTIONS)
     except TypeError:
         data = _fallback(obj)
     data = reprint_doubles(obj, data, format_double)
     if not data.isascii():
-        data = data.decode("utf-8").encode("ascii", "shipper-json-escape")
+        data = _escape_to_ascii(data)
     return data
+
+
+def _escape_to_ascii(data: bytes) -> bytes:
+    return data.decode("utf-8").encode("ascii", "shipper-json-escape")
+
+
+def dumps_lines(records: Iterable[Any]) -> bytes:
+    """Records as :func:`dumps` writes each, one per line (JSON text never holds a raw newline).
+
+    What an output's buffer holds (:mod:`shipper.packed`), so it is built in
+    one pass: the non-ASCII check and escape run once over all the lines.
+    Raises TypeError where :func:`dumps` would fall back to Python's json
+    (an integer over 64 bits, a lone surrogate): orjson would not read such
+    records back as they were.
+    """
+    encode, needs_fix, options = orjson.dumps, _needs_float_fix, _OPTIONS
+    lines = []
+    for record in records:
+        data = encode(record, default=_subclass, option=options)
+        if needs_fix(record, format_double):
+            data = reprint_doubles(record, data, format_double)
+        lines.append(data)
+    body = b"\n".join(lines)
+    return body if body.isascii() else _escape_to_ascii(body)
 
 
 def dumps_str(obj: Any) -> str:

@@ -33,6 +33,7 @@ from shipper.events import Event
 from shipper.metrics import Metrics
 from shipper.options import Option, Settings
 from shipper.outputs.result import FlushResult
+from shipper.packed import Packed
 
 
 class Pipeline(Protocol):
@@ -251,6 +252,13 @@ class Output(Plugin):
         super().__init__(settings, context)
         #: retries per batch, None for unlimited; validated here so ``check`` reports a bad value.
         self.retry_limit = parse_retry_limit(str(settings["retry_limit"]), settings.where("retry_limit"))
+
+    def pack(self, events: list[Event]) -> Packed | None:
+        """How this output holds records until it flushes them; None: as JSON (:class:`~shipper.packed.Packed`).
+
+        An output that never looks at the records (null) keeps less.
+        """
+        return None
 
     async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         """Deliver ``events`` and say what became of each (:class:`~shipper.outputs.result.FlushResult`).

@@ -105,12 +105,17 @@ class ChunkStore:
         name = f"{time.time_ns()}-{os.getpid()}-{next(self._seq)}{SUFFIX}"
         final = directory / name
         temp = directory / (name + ".tmp")
-        with open(temp, "wb") as fh:
-            fh.write(data)
-            if self.sync_full:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(temp, final)
+        try:
+            with open(temp, "wb") as fh:
+                fh.write(data)
+                if self.sync_full:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.replace(temp, final)
+        except OSError:
+            # a full disk leaves a partial temporary file: remove it now, not at the next start
+            temp.unlink(missing_ok=True)
+            raise
         if self.sync_full:
             self._fsync_dir(directory)
         chunk = StoredChunk(final, output, tag, len(data), len(events))

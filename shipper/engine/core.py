@@ -31,10 +31,12 @@ from typing import Any
 
 from shipper.engine.delivery import Delivery
 from shipper.engine.dryrun import DryRunSink
+from shipper.engine.malloc import fix_mmap_threshold
 from shipper.engine.output_runner import OutputRunner
 from shipper.engine.probe import Probe
 from shipper.engine.router import matcher
 from shipper.events import Event
+from shipper.packed import Packed
 from shipper.pipeline import Pipeline
 from shipper.plugin import Filter, Input
 from shipper.storage import ChunkStore, StoredChunk, safe_name
@@ -43,6 +45,8 @@ log = logging.getLogger("shipper.engine")
 
 #: an input without Mem_Buf_Limit still pauses here, so memory stays bounded.
 DEFAULT_INPUT_BUFFER_LIMIT = 32_000_000
+#: seconds between two logged pauses of one input.
+PAUSE_LOG_EVERY = 60.0
 #: young-generation GC threshold while a pipeline runs (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 50_000
 #: how many times records may be re-emitted in a row before we call it a loop.
@@ -75,7 +79,10 @@ class InputState:
     limit: int
     #: ``storage.type filesystem``: chunks are persisted and acknowledged at once.
     filesystem: bool = False
+    #: bytes its records take while they wait for outputs (packed JSON, see shipper.packed).
     buffered: int = 0
+    #: when a pause was last logged (pauses are counted always, logged at most once a minute).
+    logged_pause: float = -PAUSE_LOG_EVERY
     resume: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -140,35 +147,62 @@ class Engine:
     # -- the Pipeline protocol plugins call ----------------------------------
     async def ingest(self, source: Input, tag: str, events: list[Event], token: Any, nbytes: int) -> None:
         state = self._inputs[source]
-        while state.buffered >= state.limit and not self._shutdown.is_set():
-            for runner in self.runners:
-                runner.flush_pending()  # do not hold batches until the tick while the input waits
-            state.resume.clear()
-            self.metrics.inc("shipper_input_paused_total", name=source.instance_name)
-            await state.resume.wait()
+        if state.buffered >= state.limit and not self._shutdown.is_set():
+            await self._pause(source, state)
         name = source.instance_name
         self.metrics.inc("fluentbit_input_records_total", len(events), name=name)
         self.metrics.inc("fluentbit_input_bytes_total", nbytes, name=name)
-        held = 0 if state.filesystem else nbytes
-        state.buffered += held
-        delivery = self._track(Delivery(source, token, held, self._delivered))
+        delivery = self._track(Delivery(source, token, 0, self._delivered))
         probe = self.probe
         if probe is not None:
             probe.ingested(name, tag, events)
         try:
             for piece_tag, piece in await self._run_chain(tag, events, 0):
+                shared: Packed | None = None  # the JSON form, encoded once for every output that holds it
                 for runner in self.runners:
                     if not runner.matches(piece_tag):
                         continue
                     if probe is not None:
                         probe.routed(runner.name, piece_tag, piece)
-                    if not (state.filesystem and self._persist(runner, piece_tag, piece)):
-                        delivery.take()
-                        runner.submit(piece_tag, piece, delivery, nbytes)
+                    if state.filesystem and self._persist(runner, piece_tag, piece):
+                        continue
+                    packed = runner.output.pack(piece)
+                    if packed is None:
+                        if shared is None:
+                            shared = Packed.encode(piece)
+                            delivery.nbytes += shared.size
+                        packed = shared
+                    else:
+                        delivery.nbytes += packed.size
+                    delivery.take()
+                    runner.submit(piece_tag, packed, delivery)
         finally:
+            # what the outputs now hold, not the bytes read: this is what Mem_Buf_Limit bounds
+            state.buffered += delivery.nbytes
             delivery.release()
         # Filters and routing never suspend; yield so outputs run between chunks.
         await asyncio.sleep(0)
+
+    async def _pause(self, source: Input, state: InputState) -> None:
+        """Wait until the outputs have taken the input back under its limit (Fluent Bit's "mem buf overlimit")."""
+        name = source.instance_name
+        started = time.monotonic()
+        # Fluent Bit logs every pause; a small limit pauses many times a second, so once a minute here
+        noisy = started - state.logged_pause < PAUSE_LOG_EVERY
+        if not noisy:
+            state.logged_pause = started
+            log.warning("%s: paused (mem buf overlimit): its records waiting for outputs hold %d bytes, "
+                        "Mem_Buf_Limit is %d; see shipper_input_paused_total", name, state.buffered, state.limit)
+        self.metrics.inc("shipper_input_paused_total", name=name)
+        while state.buffered >= state.limit and not self._shutdown.is_set():
+            for runner in self.runners:
+                runner.flush_pending()  # do not hold batches until the tick while the input waits
+            state.resume.clear()
+            await state.resume.wait()
+        waited = time.monotonic() - started
+        self.metrics.inc("shipper_input_paused_seconds_total", waited, name=name)
+        if not noisy:
+            log.info("%s: resume (mem buf overlimit) after %.1fs", name, waited)
 
     def _persist(self, runner: OutputRunner, tag: str, events: list[Event]) -> bool:
         """Write a piece to filesystem storage for one output; False (keep it in memory) if that fails."""
@@ -322,6 +356,7 @@ class Engine:
         """Start everything, run until shutdown, drain within Grace; returns the exit code."""
         loop = asyncio.get_running_loop()
         tune_gc()
+        fix_mmap_threshold()
         started: list[Any] = []
         try:
             plugins: list[Any] = [*self.pipeline.inputs, *self.pipeline.filters]

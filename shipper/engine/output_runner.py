@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from shipper.engine.delivery import Delivery
@@ -25,21 +25,25 @@ from shipper.engine.retry import backoff_delay
 from shipper.errors import PermanentError, RetryableError
 from shipper.events import Event
 from shipper.outputs.result import REJECTED, UNENCODABLE, FlushResult, reason_category
+from shipper.packed import EventBatch, Packed
 from shipper.plugin import Output, Rendered
 from shipper.reasonlog import ReasonLog
 from shipper.storage import ChunkStore, CorruptChunk, StoredChunk
 
 log = logging.getLogger("shipper.engine")
 
-#: a per-tag batch is handed to a worker early once it holds this much.
+#: a per-tag batch is handed to a worker early once it holds this much (packed bytes).
 MAX_BATCH_BYTES = 2_000_000
 MAX_BATCH_EVENTS = 20_000
 
 
 @dataclass(slots=True)
 class Batch:
+    """Records of one tag waiting for the output, packed until a worker flushes them."""
+
     tag: str
-    events: list[Event] = field(default_factory=list)
+    packs: list[Packed] = field(default_factory=list)
+    count: int = 0
     deliveries: list[Delivery] = field(default_factory=list)
     #: filesystem chunks whose events are read back only when flushing.
     stored: list[StoredChunk] = field(default_factory=list)
@@ -90,15 +94,16 @@ class OutputRunner:
         return batch
 
     def _maybe_ready(self, batch: Batch) -> None:
-        if batch.nbytes >= MAX_BATCH_BYTES or len(batch.events) >= MAX_BATCH_EVENTS:
+        if batch.nbytes >= MAX_BATCH_BYTES or batch.count >= MAX_BATCH_EVENTS:
             self._ready.put_nowait(self._pending.pop(batch.tag))
 
-    def submit(self, tag: str, events: list[Event], delivery: Delivery, nbytes: int) -> None:
-        """Queue events for this output; the delivery already holds a share for it."""
+    def submit(self, tag: str, packed: Packed, delivery: Delivery) -> None:
+        """Queue packed records for this output; the delivery already holds a share for it."""
         batch = self._batch(tag)
-        batch.events.extend(events)
+        batch.packs.append(packed)
+        batch.count += packed.count
         batch.deliveries.append(delivery)
-        batch.nbytes += nbytes
+        batch.nbytes += packed.size
         self._maybe_ready(batch)
 
     def submit_stored(self, chunk: StoredChunk, delivery: Delivery) -> None:
@@ -166,10 +171,11 @@ class OutputRunner:
         more = self._pending.get(batch.tag)
         if more is None or batch.nbytes + more.nbytes > MAX_BATCH_BYTES:
             return
-        if len(batch.events) + len(more.events) > MAX_BATCH_EVENTS:
+        if batch.count + more.count > MAX_BATCH_EVENTS:
             return
         del self._pending[batch.tag]
-        batch.events.extend(more.events)
+        batch.packs.extend(more.packs)
+        batch.count += more.count
         batch.stored.extend(more.stored)
         batch.deliveries.extend(more.deliveries)
         batch.nbytes += more.nbytes
@@ -178,19 +184,22 @@ class OutputRunner:
     def _count(self, metric: str, amount: float = 1) -> None:
         self._metrics.inc(metric, amount, name=self.name)
 
-    def _events(self, batch: Batch) -> list[Event]:
-        """The batch's events, reading filesystem chunks back (dropped or corrupt ones are skipped)."""
-        if not batch.stored or self.store is None:
-            return batch.events
-        events = list(batch.events)
-        for chunk in batch.stored:
-            if chunk.dropped:
-                continue
-            try:
-                events.extend(self.store.read(chunk))
-            except CorruptChunk:
-                self._count("fluentbit_output_dropped_records_total", chunk.records)
-        return events
+    def _events(self, batch: Batch) -> EventBatch:
+        """The batch's events (decoded when the output reads them), with filesystem chunks read back.
+
+        Dropped or corrupt chunk files are skipped.
+        """
+        packs = batch.packs
+        if batch.stored and self.store is not None:
+            packs = list(packs)
+            for chunk in batch.stored:
+                if chunk.dropped:
+                    continue
+                try:
+                    packs.append(Packed.held(self.store.read(chunk)))
+                except CorruptChunk:
+                    self._count("fluentbit_output_dropped_records_total", chunk.records)
+        return EventBatch(packs)
 
     def _observe_latency(self, batch: Batch) -> None:
         now = time.monotonic()
@@ -199,7 +208,7 @@ class OutputRunner:
 
     async def _deliver(self, batch: Batch) -> bool:
         """Deliver one batch with retries; False when abandoned at shutdown."""
-        events = self._events(batch)
+        events: Sequence[Event] = self._events(batch)
         if not events:
             return True
         if self.printer is not None:
@@ -263,7 +272,7 @@ class OutputRunner:
         try:
             return await self.output.flush(tag, events)
         except RetryableError as exc:
-            return FlushResult(events if exc.events is None else exc.events, str(exc))
+            return FlushResult(list(events) if exc.events is None else exc.events, str(exc))
         except PermanentError as exc:
             result = FlushResult()
             result.add_dropped(f"{REJECTED}: {exc}", len(events))
@@ -289,7 +298,7 @@ class OutputRunner:
                 f"{self.name}: unexpected error while flushing: {reason}; will retry",
                 exc_info=error,
             )
-            return FlushResult(events, f"unexpected {reason}")
+            return FlushResult(list(events), f"unexpected {reason}")
         result = FlushResult()
         result.add_dropped(f"{UNENCODABLE}: {reason}", len(poison))
         rest = [event for index, event in enumerate(events) if index not in poison]

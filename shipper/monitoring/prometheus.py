@@ -70,6 +70,7 @@ HELP = {
     "shipper_tail_long_lines_skipped_total": "Lines longer than Buffer_Max_Size skipped by tail.",
     "shipper_records_dropped_total": "Records dropped, by reason.",
     "shipper_input_paused_total": "Times the input paused for Mem_Buf_Limit (backpressure).",
+    "shipper_input_paused_seconds_total": "Seconds the input spent paused for Mem_Buf_Limit.",
     "shipper_reloads_total": "Configuration reloads, by result (applied or rejected).",
     "fluentbit_output_proc_records_total": "Number of processed output records.",
     "fluentbit_output_proc_bytes_total": "Number of processed output bytes.",

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiofiles
 
 from shipper.events import Event
-from shipper.jsonfmt import dumps_str
+from shipper.jsonfmt import dumps, dumps_str
 from shipper.options import Option
-from shipper.outputs.formats import DATE_FORMATS, json_line, out_file_line, seconds_dot_nanos
+from shipper.outputs.formats import DATE_FORMATS, date_value, json_line, out_file_line, seconds_dot_nanos
 from shipper.outputs.result import FlushResult
+from shipper.packed import EventBatch, Packed
 from shipper.plugin import DryRunBatch, Output, Rendered
 from shipper.registry import register
 
@@ -87,19 +89,46 @@ class FileOutput(Output):
         values = {"time": seconds_dot_nanos(ts), **{k: _plain(v) for k, v in record.items()}}
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), self.settings["template"])
 
-    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
+    def render(self, tag: str, events: Sequence[Event]) -> bytes:
+        """The lines to append, taken from the records' packed JSON where the format is that JSON."""
+        if isinstance(events, EventBatch) and self.format in ("plain", "json_lines", "out_file"):
+            pieces = [self._packed_lines(tag, packed) for packed in events.packs]
+            if None not in pieces:
+                return b"".join(pieces)  # type: ignore[arg-type]
+        return "".join(self.line(tag, e) + "\n" for e in events).encode("utf-8", "surrogateescape")
+
+    def _packed_lines(self, tag: str, packed: Packed) -> bytes | None:
+        """One piece's lines without decoding its records; None when it must be decoded."""
+        if not packed.encoded:
+            return None
+        times, body = packed.json_lines()
+        if self.format == "plain" or (self.format == "json_lines" and not self.date_key):
+            return body + b"\n"
+        lines = body.split(b"\n")
+        if self.format == "out_file":
+            prefix = tag.encode("utf-8", "surrogateescape") + b": ["
+            return b"".join(b"%s%s, %s]\n" % (prefix, seconds_dot_nanos(ts).encode(), line)
+                            for ts, line in zip(times, lines))
+        key = dumps(self.date_key)
+        if b"%s:" % key in body:
+            return None  # a record has its own date key, which json_lines lets win: decode
+        fmt = self.date_format
+        return b"".join(b"{%s:%s%s%s\n" % (key, dumps(date_value(ts, fmt)), b"," if len(line) > 2 else b"", line[1:])
+                        for ts, line in zip(times, lines))
+
+    async def flush(self, tag: str, events: Sequence[Event]) -> FlushResult:
         path = self.path_for(tag)
-        text = "".join(self.line(tag, e) + "\n" for e in events)
+        data = self.render(tag, events)
         try:
             if self.settings["mkdir"]:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            async with aiofiles.open(path, "a", encoding="utf-8", errors="surrogateescape") as fh:
-                await fh.write(text)
+            async with aiofiles.open(path, "ab") as fh:
+                await fh.write(data)
         except OSError as exc:
-            return FlushResult(events, f"cannot write {path}: {exc.strerror or exc}")
+            return FlushResult(list(events), f"cannot write {path}: {exc.strerror or exc}")
         return FlushResult.ok()
 
-    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
+    def dry_run(self, tag: str, events: Sequence[Event]) -> DryRunBatch:
         destination = {"path": os.path.abspath(self.path_for(tag))}
         return DryRunBatch([Rendered(destination, self.line(tag, e), e[0]) for e in events], 1 if events else 0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shipper.events import Event
 from shipper.outputs.result import FlushResult
+from shipper.packed import Packed
 from shipper.plugin import DryRunBatch, Output
 from shipper.registry import register
 
@@ -12,6 +13,9 @@ from shipper.registry import register
 class NullOutput(Output):
     name = "null"
     summary = "discard records"
+
+    def pack(self, events: list[Event]) -> Packed:
+        return Packed.discarded(len(events))
 
     async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         return FlushResult.ok()

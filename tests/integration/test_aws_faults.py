@@ -15,6 +15,7 @@ import pytest
 from shipper.engine.delivery import Delivery
 from shipper.engine.output_runner import OutputRunner
 from shipper.outputs.result import FlushResult
+from shipper.packed import Packed
 from shipper.plugin import Output
 from tests.factory import make_context, make_plugin
 from tests.integration.aws_helpers import REGION, read_back, running, s3_objects
@@ -36,7 +37,7 @@ async def deliver(output: Output, tag: str, events: list[Any], retry_limit: int 
     done = asyncio.Event()
     runner.start()
     try:
-        runner.submit(tag, events, Delivery(None, None, 0, lambda _d: done.set()), 0)
+        runner.submit(tag, Packed.encode(events), Delivery(None, None, 0, lambda _d: done.set()))
         runner.flush_pending()
         await asyncio.wait_for(done.wait(), timeout=60)
     finally:

@@ -15,6 +15,7 @@ from shipper.engine.dryrun import DryRunPrinter
 from shipper.engine.retry import backoff_delay, parse_retry_limit
 from shipper.errors import ConfigError, PermanentError, RetryableError
 from shipper.outputs.result import FlushResult
+from shipper.packed import Packed
 from shipper.pipeline import Pipeline
 from shipper.plugin import Filter, Input, Output
 from shipper.registry import register
@@ -294,7 +295,8 @@ async def test_gauges_report_buffered_bytes_and_the_oldest_unacknowledged_chunk(
     p = pipeline([src], [out], grace="0.5")
     await run(p)
     m = p.context.metrics
-    assert m.value("shipper_input_buffered_bytes", name=src.instance_name) == 123
+    # what the output holds (the packed JSON), not the 123 bytes the input read
+    assert m.value("shipper_input_buffered_bytes", name=src.instance_name) == Packed.encode(ev({"n": 1})).size
     assert m.value("shipper_oldest_unacknowledged_seconds") > 0
     assert m.value("shipper_output_pending_batches", name=out.instance_name) == 1
 

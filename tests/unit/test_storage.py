@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 
 import pytest
 
+from shipper import storage
 from shipper.engine.core import Engine
 from shipper.metrics import Metrics
 from shipper.storage import ChunkStore, CorruptChunk
@@ -90,3 +92,36 @@ def test_a_chunk_being_delivered_is_never_dropped_by_the_limit(tmp_path):
     assert later[0].dropped
     dropped_chunks = metrics.value("shipper_storage_dropped_chunks_total", name="o")
     assert metrics.value("fluentbit_output_dropped_records_total", name="o") == dropped_chunks
+
+
+def _disk_full(real_open):
+    """``open`` for storage.py on a full disk: the temporary file is created, its write fails half-way."""
+
+    def open_on_full_disk(path, mode="r", *args, **kwargs):
+        handle = real_open(path, mode, *args, **kwargs)
+        if "w" not in mode:
+            return handle
+        with handle:
+            handle.write(b"{\"tag\"")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    return open_on_full_disk
+
+
+async def test_a_full_disk_falls_back_to_memory_that_counts_against_mem_buf_limit(tmp_path, monkeypatch):
+    """Issue 18 (3): the fallback's bytes were counted as 0, so the input never paused, and .tmp files stayed."""
+    monkeypatch.setattr(storage, "open", _disk_full(open), raising=False)
+    src = make_plugin("input", "test_scripted", {"storage.type": "filesystem", "mem_buf_limit": "2k"})
+    out = make_plugin("output", "test_scripted_out", {"match": "*"}, instance_name="sink")
+    out.hang = True  # the destination is down as well
+    src.chunks = [("t", ev({"payload": "x" * 600}), i, 600) for i in range(8)]
+    p = pipeline([src], [out], **{"storage.path": str(tmp_path / "buf"), "grace": "0.3"})
+    engine = Engine(p)
+    asyncio.get_running_loop().call_later(1.0, engine.request_shutdown, "test")
+    await asyncio.wait_for(engine.run(), 20)
+    metrics = p.context.metrics
+    assert metrics.value("shipper_storage_write_errors_total", name="sink") >= 1
+    assert metrics.value("shipper_input_paused_total", name=src.instance_name) >= 1
+    assert metrics.value("shipper_input_buffered_bytes", name=src.instance_name) >= 2048
+    assert src.acked == []  # held in memory, never delivered: read again after a restart
+    assert not list((tmp_path / "buf").rglob("*.tmp"))

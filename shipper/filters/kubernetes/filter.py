@@ -34,6 +34,7 @@ from shipper.filters.kubernetes.podmeta import kubernetes_map, namespace_map, po
 from shipper.filters.kubernetes.ratelog import RateLimitedLog
 from shipper.filters.kubernetes.tag import PodRef, TagParser
 from shipper.filters.kubernetes.token import BearerToken
+from shipper.jsonfmt import EncodedMap
 from shipper.options import Option, Settings
 from shipper.plugin import Context, Filter
 from shipper.registry import register
@@ -274,7 +275,8 @@ class KubernetesFilter(Filter):
         return meta
 
     def _build(self, ref: PodRef, pod: dict[str, Any]) -> ContainerMeta:
-        kube = kubernetes_map(pod, ref, self.labels, self.annotations, self.owner_references)
+        # shared by every record of the container: its JSON is written once (EncodedMap)
+        kube = EncodedMap(kubernetes_map(pod, ref, self.labels, self.annotations, self.owner_references))
         where = f"pod {ref.namespace_name}/{ref.pod_name}"
         props = logging_props(
             pod_annotations(pod),
