@@ -81,7 +81,7 @@ def pods_for(logs: Path) -> list[dict[str, object]]:
 def kubernetes_maps(logs: Path) -> dict[str, dict[str, object]]:
     """The ``kubernetes`` map the filter adds to each generated file's records, by file name (for the floor)."""
     maps: dict[str, dict[str, object]] = {}
-    for path, pod in zip(sorted(logs.glob("*.log")), pods_for(logs)):
+    for path, pod in zip(sorted(logs.glob("*.log")), pods_for(logs), strict=True):
         meta, status = pod["metadata"], pod["status"]
         container = parse_file_name(path.name)[2]
         found = status["containerStatuses"][0]  # type: ignore[index]

@@ -87,7 +87,7 @@ class Packed:
             return []
         # one array for orjson: no small bytes object per record to fragment the heap, and one call
         records = orjson.loads(b"[%s]" % self._body.replace(b"\n", b","))
-        return list(zip(self._times, records))
+        return list(zip(self._times, records, strict=True))
 
 
 class EventBatch(Sequence[Event]):

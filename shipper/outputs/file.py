@@ -18,7 +18,13 @@ import aiofiles
 from shipper.events import Event
 from shipper.jsonfmt import dumps, dumps_str
 from shipper.options import Option
-from shipper.outputs.formats import DATE_FORMATS, date_value, json_line, out_file_line, seconds_dot_nanos
+from shipper.outputs.formats import (
+    DATE_FORMATS,
+    date_value,
+    json_line,
+    out_file_line,
+    seconds_dot_nanos,
+)
 from shipper.outputs.result import FlushResult
 from shipper.packed import EventBatch, Packed
 from shipper.plugin import DryRunBatch, Output, Rendered
@@ -108,13 +114,13 @@ class FileOutput(Output):
         if self.format == "out_file":
             prefix = tag.encode("utf-8", "surrogateescape") + b": ["
             return b"".join(b"%s%s, %s]\n" % (prefix, seconds_dot_nanos(ts).encode(), line)
-                            for ts, line in zip(times, lines))
+                            for ts, line in zip(times, lines, strict=True))
         key = dumps(self.date_key)
         if b"%s:" % key in body:
             return None  # a record has its own date key, which json_lines lets win: decode
         fmt = self.date_format
         return b"".join(b"{%s:%s%s%s\n" % (key, dumps(date_value(ts, fmt)), b"," if len(line) > 2 else b"", line[1:])
-                        for ts, line in zip(times, lines))
+                        for ts, line in zip(times, lines, strict=True))
 
     async def flush(self, tag: str, events: Sequence[Event]) -> FlushResult:
         path = self.path_for(tag)

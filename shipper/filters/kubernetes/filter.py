@@ -30,7 +30,11 @@ from shipper.filters.kubernetes.client import (
     client_ssl_context,
 )
 from shipper.filters.kubernetes.merge import Merger, MergeStats
-from shipper.filters.kubernetes.podmeta import kubernetes_map, namespace_map, pod_annotations
+from shipper.filters.kubernetes.podmeta import (
+    kubernetes_map,
+    namespace_map,
+    pod_annotations,
+)
 from shipper.filters.kubernetes.ratelog import RateLimitedLog
 from shipper.filters.kubernetes.tag import PodRef, TagParser
 from shipper.filters.kubernetes.token import BearerToken
