@@ -128,9 +128,14 @@ def _subclass(obj: Any) -> Any:
     """orjson's ``default`` with OPT_PASSTHROUGH_SUBCLASS: shared maps as fragments, other subclasses as their base."""
     if obj.__class__ is EncodedMap:
         return obj.fragment()
-    for base in (dict, str, int, list):
-        if isinstance(obj, base):
-            return base(obj)
+    if isinstance(obj, dict):
+        return dict(obj)
+    if isinstance(obj, str):
+        return str(obj)
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, list):
+        return list(obj)
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 

@@ -33,7 +33,7 @@ from shipper.events import Event
 from shipper.metrics import Metrics
 from shipper.options import Option, Settings
 from shipper.outputs.result import FlushResult
-from shipper.packed import Packed
+from shipper.packed import EventBatch, Packed
 
 
 class Pipeline(Protocol):
@@ -269,6 +269,15 @@ class Output(Plugin):
         encode (with :meth:`dry_run`), drop those and flush the rest.
         """
         raise NotImplementedError
+
+    async def flush_batch(self, tag: str, batch: EventBatch) -> FlushResult:
+        """Deliver a batch as it waited for this output, packed; by default decoded and given to :meth:`flush`.
+
+        An output that writes the records' JSON as it is (file) reads
+        :attr:`EventBatch.packs <shipper.packed.EventBatch.packs>` instead and
+        never decodes them.
+        """
+        return await self.flush(tag, batch.decoded())
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
         """What :meth:`flush` would send, without sending it; the default renders JSON."""

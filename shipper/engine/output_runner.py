@@ -212,7 +212,7 @@ class OutputRunner:
         if not events:
             return True
         if self.printer is not None:
-            self._dry_run(batch.tag, events)
+            self._dry_run(batch.tag, self._listed(events))
             return True
         attempt = 0
         while True:
@@ -267,12 +267,18 @@ class OutputRunner:
         self.printer.write(self.name, tag, rendered)
         self._count("fluentbit_output_proc_records_total", len(events) - len(poison))
 
-    async def _flush(self, tag: str, events: list[Event]) -> FlushResult:
-        """Call the output; the errors simple outputs raise become a result too."""
+    @staticmethod
+    def _listed(events: Sequence[Event]) -> list[Event]:
+        return events.decoded() if isinstance(events, EventBatch) else list(events)
+
+    async def _flush(self, tag: str, events: Sequence[Event]) -> FlushResult:
+        """Call the output (a batch as it waited, packed; a retry as a list); what simple outputs raise becomes a result too."""
         try:
-            return await self.output.flush(tag, events)
+            if isinstance(events, EventBatch):
+                return await self.output.flush_batch(tag, events)
+            return await self.output.flush(tag, self._listed(events))
         except RetryableError as exc:
-            return FlushResult(list(events) if exc.events is None else exc.events, str(exc))
+            return FlushResult(self._listed(events) if exc.events is None else exc.events, str(exc))
         except PermanentError as exc:
             result = FlushResult()
             result.add_dropped(f"{REJECTED}: {exc}", len(events))
@@ -280,7 +286,7 @@ class OutputRunner:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug, or a record the output cannot encode: never retried forever
-            return await self._isolate(tag, events, exc)
+            return await self._isolate(tag, self._listed(events), exc)
 
     async def _isolate(self, tag: str, events: list[Event], error: Exception) -> FlushResult:
         """Find the records that make the output fail, drop them alone, and flush the rest at once.
@@ -298,7 +304,7 @@ class OutputRunner:
                 f"{self.name}: unexpected error while flushing: {reason}; will retry",
                 exc_info=error,
             )
-            return FlushResult(list(events), f"unexpected {reason}")
+            return FlushResult(events, f"unexpected {reason}")
         result = FlushResult()
         result.add_dropped(f"{UNENCODABLE}: {reason}", len(poison))
         rest = [event for index, event in enumerate(events) if index not in poison]
@@ -317,7 +323,7 @@ class OutputRunner:
             return self._unencodable(tag, events[:half], offset) + self._unencodable(tag, events[half:], offset + half)
         return []
 
-    def _settle(self, events: list[Event], result: FlushResult) -> None:
+    def _settle(self, events: Sequence[Event], result: FlushResult) -> None:
         """Count what one flush delivered and dropped; report each drop reason (rate-limited)."""
         dropped = result.dropped_count
         delivered = len(events) - len(result.retry) - dropped

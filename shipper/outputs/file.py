@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import aiofiles
@@ -95,12 +94,14 @@ class FileOutput(Output):
         values = {"time": seconds_dot_nanos(ts), **{k: _plain(v) for k, v in record.items()}}
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), self.settings["template"])
 
-    def render(self, tag: str, events: Sequence[Event]) -> bytes:
+    def render(self, tag: str, events: list[Event] | EventBatch) -> bytes:
         """The lines to append, taken from the records' packed JSON where the format is that JSON."""
-        if isinstance(events, EventBatch) and self.format in ("plain", "json_lines", "out_file"):
-            pieces = [self._packed_lines(tag, packed) for packed in events.packs]
-            if None not in pieces:
-                return b"".join(pieces)  # type: ignore[arg-type]
+        if isinstance(events, EventBatch):
+            if self.format in ("plain", "json_lines", "out_file"):
+                pieces = [self._packed_lines(tag, packed) for packed in events.packs]
+                if None not in pieces:
+                    return b"".join(pieces)  # type: ignore[arg-type]
+            events = events.decoded()
         return "".join(self.line(tag, e) + "\n" for e in events).encode("utf-8", "surrogateescape")
 
     def _packed_lines(self, tag: str, packed: Packed) -> bytes | None:
@@ -122,7 +123,13 @@ class FileOutput(Output):
         return b"".join(b"{%s:%s%s%s\n" % (key, dumps(date_value(ts, fmt)), b"," if len(line) > 2 else b"", line[1:])
                         for ts, line in zip(times, lines, strict=True))
 
-    async def flush(self, tag: str, events: Sequence[Event]) -> FlushResult:
+    async def flush_batch(self, tag: str, batch: EventBatch) -> FlushResult:
+        return await self._append(tag, batch)
+
+    async def flush(self, tag: str, events: list[Event]) -> FlushResult:
+        return await self._append(tag, events)
+
+    async def _append(self, tag: str, events: list[Event] | EventBatch) -> FlushResult:
         path = self.path_for(tag)
         data = self.render(tag, events)
         try:
@@ -131,10 +138,11 @@ class FileOutput(Output):
             async with aiofiles.open(path, "ab") as fh:
                 await fh.write(data)
         except OSError as exc:
-            return FlushResult(list(events), f"cannot write {path}: {exc.strerror or exc}")
+            return FlushResult(events.decoded() if isinstance(events, EventBatch) else events,
+                               f"cannot write {path}: {exc.strerror or exc}")
         return FlushResult.ok()
 
-    def dry_run(self, tag: str, events: Sequence[Event]) -> DryRunBatch:
+    def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
         destination = {"path": os.path.abspath(self.path_for(tag))}
         return DryRunBatch([Rendered(destination, self.line(tag, e), e[0]) for e in events], 1 if events else 0)
 
