@@ -20,8 +20,6 @@ deeper than the encoder allows, an integer over 64 bits) is kept as it is and co
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
-from typing import overload
 
 import orjson
 
@@ -90,16 +88,15 @@ class Packed:
         return list(zip(self._times, records, strict=True))
 
 
-class EventBatch(Sequence[Event]):
-    """What an output's ``flush`` gets: the events of a batch, decoded from their pieces on first use.
+class EventBatch:
+    """A batch as it waited for its output: packed pieces, decoded on first use.
 
-    An output that can write the records' JSON as it is (the file output)
-    reads :attr:`packs` instead and never decodes them; the null output never
-    looks.  Decoded events are kept until the batch is done, so an output may
-    go over them more than once.
+    :meth:`Output.flush_batch <shipper.plugin.Output.flush_batch>` gets it:
+    by default it is decoded and handed to ``flush``; the file output writes
+    the packed JSON as it is, and null never looks.
     """
 
-    __slots__ = ("packs", "_count", "_events")
+    __slots__ = ("_count", "_events", "packs")
 
     def __init__(self, packs: list[Packed]) -> None:
         self.packs = packs
@@ -107,29 +104,13 @@ class EventBatch(Sequence[Event]):
         self._events: list[Event] | None = None
 
     def decoded(self) -> list[Event]:
+        """The events (decoded once, then kept until the batch is done)."""
         if self._events is None:
             self._events = [event for packed in self.packs for event in packed.events()]
         return self._events
 
     def __len__(self) -> int:
         return self._count
-
-    def __iter__(self) -> Iterator[Event]:
-        return iter(self.decoded())
-
-    @overload
-    def __getitem__(self, index: int) -> Event: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Event]: ...
-
-    def __getitem__(self, index: int | slice) -> Event | list[Event]:
-        return self.decoded()[index]
-
-    def __eq__(self, other: object) -> bool:
-        return list(self) == other if isinstance(other, (list, EventBatch)) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"EventBatch({self._count} events in {len(self.packs)} pieces)"

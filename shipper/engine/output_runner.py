@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shipper.engine.delivery import Delivery
@@ -208,7 +208,7 @@ class OutputRunner:
 
     async def _deliver(self, batch: Batch) -> bool:
         """Deliver one batch with retries; False when abandoned at shutdown."""
-        events: Sequence[Event] = self._events(batch)
+        events: list[Event] | EventBatch = self._events(batch)
         if not events:
             return True
         if self.printer is not None:
@@ -268,10 +268,10 @@ class OutputRunner:
         self._count("fluentbit_output_proc_records_total", len(events) - len(poison))
 
     @staticmethod
-    def _listed(events: Sequence[Event]) -> list[Event]:
-        return events.decoded() if isinstance(events, EventBatch) else list(events)
+    def _listed(events: list[Event] | EventBatch) -> list[Event]:
+        return events.decoded() if isinstance(events, EventBatch) else events
 
-    async def _flush(self, tag: str, events: Sequence[Event]) -> FlushResult:
+    async def _flush(self, tag: str, events: list[Event] | EventBatch) -> FlushResult:
         """Call the output (a batch as it waited, packed; a retry as a list); what simple outputs raise becomes a result too."""
         try:
             if isinstance(events, EventBatch):
@@ -323,7 +323,7 @@ class OutputRunner:
             return self._unencodable(tag, events[:half], offset) + self._unencodable(tag, events[half:], offset + half)
         return []
 
-    def _settle(self, events: Sequence[Event], result: FlushResult) -> None:
+    def _settle(self, events: list[Event] | EventBatch, result: FlushResult) -> None:
         """Count what one flush delivered and dropped; report each drop reason (rate-limited)."""
         dropped = result.dropped_count
         delivered = len(events) - len(result.retry) - dropped
