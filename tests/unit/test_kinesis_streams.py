@@ -139,3 +139,13 @@ def test_go_kinesis_dry_run_shows_user_records_under_their_aggregate_key() -> No
     batch = out.dry_run("app", [(1, {"i": 1}), (2, {"i": 2})])
     assert [i.payload for i in batch.items] == ['{"i":1}', '{"i":2}'] and batch.requests == 1
     assert batch.items[0].destination == batch.items[1].destination
+
+
+async def test_a_2xx_answer_that_is_not_the_services_is_retried_not_delivered() -> None:
+    fake = FakeKinesis()
+    fake.answers.append({"message": "welcome to the proxy"})
+    out = output(fake)
+    events = [(1, {"i": 1}), (2, {"i": 2})]
+    result = await out.flush("app", events)
+    assert result.retry == events and "not the service's answer" in result.retry_reason
+    assert (await out.flush("app", result.retry)).retry == [] and len(fake.stored) == 2

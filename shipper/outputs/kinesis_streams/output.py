@@ -17,8 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from shipper import jsonfmt
-from shipper.aws import AwsClient, AwsSettings, classify
-from shipper.aws.rawbody import install
+from shipper.aws import AwsSettings, classify
 from shipper.events import Event
 from shipper.options import Settings
 from shipper.outputs.kinesis_firehose.request import TimeFormatter, encode_records
@@ -64,20 +63,19 @@ class KinesisStreams(Output):
         self.partition_keys = RandomKeys()
         workers = max(1, int(settings.get("workers", 1)))
         self.aws = self.aws_settings(settings, workers + 1)
-        self.client: AwsClient | None = None
         self.transport: PutRecordsTransport | None = None
 
     def aws_settings(self, settings: Settings, max_connections: int) -> AwsSettings:
         return AwsSettings.from_settings(settings, max_connections=max_connections)
 
     async def start(self) -> None:
-        self.client = AwsClient("kinesis", self.aws)
-        install(await self.client.open())
-        self.transport = AwsPutRecords(self.client)
+        if self.transport is None:  # unit tests put a fake in first
+            self.transport = AwsPutRecords(self.aws)
+        await self.transport.open()
 
     async def stop(self) -> None:
-        if self.client is not None:
-            await self.client.close()
+        if self.transport is not None:
+            await self.transport.close()
 
     # -- encoding ----------------------------------------------------------------
     def entries(self, tag: str, events: list[Event], refused: Refused) -> Iterator[tuple[Entry, list[int]]]:
@@ -132,12 +130,12 @@ class KinesisStreams(Output):
         for position, batch in enumerate(planned.batches):
             try:
                 response = await self.transport.put_records(self.stream, batch.body(self.stream))
+                self.count(REQUESTS)
+                failed = failed_positions(response, len(batch.entries))
             except Exception as exc:  # classified: this request and the later ones share the fate
                 rest = [events[i] for later in planned.batches[position:] for group in later.events for i in group]
                 result.add_error(classify(exc, f"PutRecords {self.stream}"), rest)
                 break
-            self.count(REQUESTS)
-            failed = failed_positions(response)
             if failed:
                 self.count(FAILED, len(failed))
                 result.add_retry(
