@@ -142,6 +142,16 @@ def test_dry_run_sends_every_input_to_its_group_and_stream(tmp_path: Path, monke
     assert [p["log"] for p in agent] == ["fluent-bit line 0", "fluent-bit line 1"]
 
 
+def test_dry_run_without_journal_dir_says_the_journal_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_for(monkeypatch)
+    logs, _ = write_samples(tmp_path)
+    result = shipper("dry-run", "-c", str(MANIFEST), "--log-dir", str(logs))
+    assert result.returncode == 0, result.stderr
+    assert "without --journal-dir" in result.stderr
+    tags = {json.loads(line)["tag"] for line in result.stdout.splitlines()}
+    assert not [t for t in tags if t.startswith("dataplane.systemd.")] and "host.secure" in tags
+
+
 def test_syslog_times_take_the_current_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = dry_run(tmp_path, monkeypatch)
     secure = next(r for r in rows if r["destination"]["log_stream"].endswith(".host.secure"))

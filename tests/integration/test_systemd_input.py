@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,14 @@ async def test_follows_new_entries_and_read_from_tail_skips_old_ones(tmp_path: P
         write_journal(machine, [{"MESSAGE": "in a new file"}], name="system@0001.journal")
         await wait_for_async(lambda: len(pipeline.records) == 3, 20)
     assert [r["MESSAGE"] for r in pipeline.records] == ["new 1", "new 2", "in a new file"]
+
+
+async def test_read_since_minutes_ago_starts_that_far_back(tmp_path: Path) -> None:
+    now_usec = time.time_ns() // 1000
+    write_journal(tmp_path / "j", [{"MESSAGE": "two hours ago"}], start_usec=now_usec - 7200 * 1_000_000)
+    write_journal(tmp_path / "j", [{"MESSAGE": "a minute ago"}], start_usec=now_usec - 60 * 1_000_000)
+    pipeline = await read_all({"path": str(tmp_path / "j"), "read_since_minutes_ago": "30"}, 1)
+    assert [r["MESSAGE"] for r in pipeline.records] == ["a minute ago"]
 
 
 async def test_journal_is_read_off_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
