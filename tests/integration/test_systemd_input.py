@@ -148,6 +148,27 @@ async def test_follows_new_entries_and_read_from_tail_skips_old_ones(tmp_path: P
     assert [r["MESSAGE"] for r in pipeline.records] == ["new 1", "new 2", "in a new file"]
 
 
+async def test_a_journal_file_deleted_while_followed_is_left_and_new_files_are_read(tmp_path: Path) -> None:
+    # journald vacuums old files and starts new ones while the input follows the directory
+    machine = tmp_path / "journal" / "4f8e0c2b9a6d4e1f8a7b6c5d4e3f2a1b"
+    old = write_journal(machine, [{"MESSAGE": "before"}], name="system@old.journal")
+    plugin, pipeline = make_systemd({"path": str(machine.parent)})
+    async with Running(plugin):
+        await wait_for_async(lambda: len(pipeline.records) == 1, 20)
+        old.unlink()
+        write_journal(machine, [{"MESSAGE": "after 1"}, {"MESSAGE": "after 2"}], name="system.journal")
+        await wait_for_async(lambda: len(pipeline.records) == 3, 20)
+    assert [r["MESSAGE"] for r in pipeline.records] == ["before", "after 1", "after 2"]
+    assert plugin.metrics.value("shipper_systemd_read_errors_total", name="systemd.0") == 0
+
+
+async def test_a_damaged_journal_file_does_not_hide_the_others(tmp_path: Path) -> None:
+    write_journal(tmp_path / "j", [KUBELET, SSHD])
+    (tmp_path / "j" / "system@damaged.journal").write_bytes(b"LPKSHHRH" + b"\x00\xff" * 4096)
+    pipeline = await read_dry(tmp_path / "j")
+    assert [r["MESSAGE"] for r in pipeline.records] == ["kubelet started", "session opened"]
+
+
 async def test_read_since_minutes_ago_starts_that_far_back(tmp_path: Path) -> None:
     now_usec = time.time_ns() // 1000
     write_journal(tmp_path / "j", [{"MESSAGE": "two hours ago"}], start_usec=now_usec - 7200 * 1_000_000)
