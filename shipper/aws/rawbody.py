@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from shipper.aws.session import AwsClient
+from shipper.aws.settings import AwsSettings
 from shipper.errors import RetryableError
 
 _OVERRIDE: ContextVar[tuple[bytes, dict[str, str]] | None] = ContextVar("shipper_aws_raw_body", default=None)
@@ -90,3 +92,21 @@ async def call_with_body(
     finally:
         _OVERRIDE.reset(token)
     return json_answer(operation, response.get(_RAW_ANSWER, b""))
+
+
+class RawBodyClient:
+    """One output's client of one AWS service for :func:`call_with_body`; the outputs' transports build on it.
+
+    ``await open()`` opens the aiobotocore client with the body hook installed
+    (no network call: credentials resolve on the first request); ``close()``
+    releases it.
+    """
+
+    def __init__(self, service: str, aws: AwsSettings) -> None:
+        self.client = AwsClient(service, aws)
+
+    async def open(self) -> None:
+        install(await self.client.open())
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from shipper.aws import AwsClient, AwsSettings
+from shipper.aws import AwsSettings
 from shipper.aws.errors import service_error
-from shipper.aws.rawbody import call_with_body, install
+from shipper.aws.rawbody import RawBodyClient, call_with_body
 
 #: PutLogEvents parameters botocore validates before the real body replaces them.
 _PLACEHOLDER = {"logEvents": [{"timestamp": 0, "message": "-"}]}
@@ -41,17 +41,11 @@ class LogsTransport(Protocol):
         ...
 
 
-class AwsLogs:
+class AwsLogs(RawBodyClient):
     """The calls through an aiobotocore ``logs`` client (SigV4, endpoints and errors stay botocore's)."""
 
     def __init__(self, aws: AwsSettings) -> None:
-        self.client = AwsClient("logs", aws)
-
-    async def open(self) -> None:
-        install(await self.client.open())
-
-    async def close(self) -> None:
-        await self.client.close()
+        super().__init__("logs", aws)
 
     async def create_log_group(self, group: str, group_class: str | None, tags: dict[str, str]) -> None:
         params: dict[str, Any] = {"logGroupName": group}

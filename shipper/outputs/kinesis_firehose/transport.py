@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from shipper.aws import AwsClient, AwsSettings
-from shipper.aws.rawbody import call_with_body, install
+from shipper.aws import AwsSettings
+from shipper.aws.rawbody import RawBodyClient, call_with_body
 
 #: PutRecordBatch parameters botocore validates before the real body replaces them.
 _PLACEHOLDER = {"Records": [{"Data": b"-"}]}
@@ -31,17 +31,11 @@ class FirehoseTransport(Protocol):
         ...
 
 
-class AwsFirehose:
+class AwsFirehose(RawBodyClient):
     """PutRecordBatch through an aiobotocore ``firehose`` client (SigV4, endpoints and errors stay botocore's)."""
 
     def __init__(self, aws: AwsSettings) -> None:
-        self.client = AwsClient("firehose", aws)
-
-    async def open(self) -> None:
-        install(await self.client.open())
-
-    async def close(self) -> None:
-        await self.client.close()
+        super().__init__("firehose", aws)
 
     async def put_record_batch(self, delivery_stream: str, body: bytes) -> dict[str, Any]:
         placeholder = {"DeliveryStreamName": delivery_stream, **_PLACEHOLDER}

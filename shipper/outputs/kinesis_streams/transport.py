@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from shipper.aws import AwsClient, AwsSettings
-from shipper.aws.rawbody import call_with_body, install
+from shipper.aws import AwsSettings
+from shipper.aws.rawbody import RawBodyClient, call_with_body
 
 #: PutRecords parameters botocore validates before the real body replaces them.
 _PLACEHOLDER = {"Records": [{"Data": b"-", "PartitionKey": "-"}]}
@@ -31,17 +31,11 @@ class PutRecordsTransport(Protocol):
         ...
 
 
-class AwsPutRecords:
+class AwsPutRecords(RawBodyClient):
     """PutRecords through an aiobotocore ``kinesis`` client (SigV4, endpoints and errors stay botocore's)."""
 
     def __init__(self, aws: AwsSettings) -> None:
-        self.client = AwsClient("kinesis", aws)
-
-    async def open(self) -> None:
-        install(await self.client.open())
-
-    async def close(self) -> None:
-        await self.client.close()
+        super().__init__("kinesis", aws)
 
     async def put_records(self, stream: str, body: bytes) -> dict[str, Any]:
         return await call_with_body(self.client.client, "put_records", body, {"StreamName": stream, **_PLACEHOLDER})
