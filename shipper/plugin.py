@@ -7,8 +7,8 @@ raises :class:`~shipper.errors.ConfigError` for semantic problems.  I/O starts
 in :meth:`Plugin.start` and ends in :meth:`Plugin.stop`.
 
 - :class:`Input` runs until stopped and hands chunks to the pipeline with
-  :meth:`Input.emit`; the pipeline calls :meth:`Input.acknowledge` with the
-  chunk's token once every matching output is done with it.
+  :meth:`Input.emit`, each with an :class:`Ack` the engine calls once every
+  matching output is done with it.
 - :class:`Filter` transforms a whole chunk at a time in :meth:`Filter.process`.
 - :class:`Output` delivers a chunk in :meth:`Output.flush`, which returns a
   :class:`~shipper.outputs.result.FlushResult` (what to retry, what was
@@ -36,10 +36,23 @@ from shipper.outputs.result import FlushResult
 from shipper.packed import EventBatch, Packed
 
 
+class Ack(Protocol):
+    """What an input hands the engine with a chunk, and gets back once the chunk is delivered.
+
+    The engine calls :meth:`acknowledged` exactly once, when every output that
+    took a piece of the chunk (and every copy rewrite_tag made of it) has
+    delivered it, dropped it for good or given up on it; never for a chunk
+    abandoned at shutdown.  That is when an input may commit its position
+    (tail's offset, the journal cursor): :class:`~shipper.inputs.acks.WindowAck`.
+    """
+
+    def acknowledged(self) -> None: ...
+
+
 class Pipeline(Protocol):
     """What the engine offers plugins at run time."""
 
-    async def ingest(self, source: Input, tag: str, events: list[Event], token: Any, nbytes: int) -> None:
+    async def ingest(self, source: Input, tag: str, events: list[Event], ack: Ack | None, nbytes: int) -> None:
         """Take a chunk from an input; waits while the input is over its memory limit."""
 
     def reemit(self, tag: str, events: list[Event]) -> None:
@@ -187,13 +200,10 @@ class Input(Plugin):
         """Produce chunks with :meth:`emit` until stopped; returning means finished."""
         raise NotImplementedError
 
-    async def emit(self, tag: str, events: list[Event], token: Any = None, nbytes: int = 0) -> None:
-        """Hand a chunk to the pipeline; ``token`` comes back in :meth:`acknowledge`."""
+    async def emit(self, tag: str, events: list[Event], ack: Ack | None = None, nbytes: int = 0) -> None:
+        """Hand a chunk to the pipeline; ``ack`` is acknowledged once it is delivered (see :class:`Ack`)."""
         assert self.context.pipeline is not None, "emit called before the engine started"
-        await self.context.pipeline.ingest(self, tag, events, token, nbytes)
-
-    def acknowledge(self, token: Any) -> None:
-        """Every output that matched the chunk with ``token`` is done with it."""
+        await self.context.pipeline.ingest(self, tag, events, ack, nbytes)
 
     def request_stop(self) -> None:
         """Stop reading; ``run`` should return soon after."""

@@ -6,7 +6,7 @@ Data flow (docs/architecture.md, "Data flow"): an input's :meth:`Input.emit` lan
 re-emitted records go round the chain again under their new tag), and hands
 each resulting piece to every output runner whose match accepts it.  One
 :class:`~shipper.engine.delivery.Delivery` follows the chunk; when the last
-share is released the input's ``acknowledge(token)`` runs, which is when tail
+share is released the chunk's :class:`~shipper.plugin.Ack` is acknowledged, which is when tail
 commits its offset.
 
 Shutdown (:meth:`Engine.request_shutdown` on a signal or a reload,
@@ -38,7 +38,7 @@ from shipper.engine.router import matcher
 from shipper.events import Event
 from shipper.packed import Packed
 from shipper.pipeline import Pipeline
-from shipper.plugin import Filter, Input
+from shipper.plugin import Ack, Filter, Input
 from shipper.storage import ChunkStore, StoredChunk, safe_name
 
 log = logging.getLogger("shipper.engine")
@@ -70,6 +70,17 @@ def tune_gc() -> None:
     if gc.get_threshold()[0] < GC_YOUNG_THRESHOLD:
         gc.freeze()
         gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAck:
+    """The :class:`~shipper.plugin.Ack` of a chunk in filesystem storage: delivered, its file goes."""
+
+    store: ChunkStore
+    chunk: StoredChunk
+
+    def acknowledged(self) -> None:
+        self.store.delete(self.chunk)
 
 
 @dataclass
@@ -145,14 +156,14 @@ class Engine:
         self.context.pipeline = self
 
     # -- the Pipeline protocol plugins call ----------------------------------
-    async def ingest(self, source: Input, tag: str, events: list[Event], token: Any, nbytes: int) -> None:
+    async def ingest(self, source: Input, tag: str, events: list[Event], ack: Ack | None, nbytes: int) -> None:
         state = self._inputs[source]
         if state.buffered >= state.limit and not self._shutdown.is_set():
             await self._pause(source, state)
         name = source.instance_name
         self.metrics.inc("fluentbit_input_records_total", len(events), name=name)
         self.metrics.inc("fluentbit_input_bytes_total", nbytes, name=name)
-        delivery = self._track(Delivery(source, token, 0, self._delivered))
+        delivery = self._track(Delivery(source, ack, 0, self._delivered))
         probe = self.probe
         if probe is not None:
             probe.ingested(name, tag, events)
@@ -213,7 +224,7 @@ class Engine:
             log.error("%s: cannot write to storage.path (%s); buffering in memory instead", runner.name, exc)
             self.metrics.inc("shipper_storage_write_errors_total", name=runner.name)
             return False
-        runner.submit_stored(chunk, self._track(Delivery(None, chunk, 0, self._delivered)))
+        runner.submit_stored(chunk, self._track(Delivery(None, StoredAck(self.store, chunk), 0, self._delivered)))
         return True
 
     def _replay_storage(self) -> None:
@@ -226,7 +237,7 @@ class Engine:
             if runner is None:
                 log.warning("storage: %s belongs to output %r, which is not configured; left in place", chunk.path, chunk.output)
                 continue
-            runner.submit_stored(chunk, self._track(Delivery(None, chunk, 0, self._delivered)))
+            runner.submit_stored(chunk, self._track(Delivery(None, StoredAck(self.store, chunk), 0, self._delivered)))
             self.metrics.inc("shipper_storage_replayed_chunks_total", name=runner.name)
 
     def reemit(self, tag: str, events: list[Event]) -> None:
@@ -282,20 +293,17 @@ class Engine:
 
     def _delivered(self, delivery: Delivery) -> None:
         self._live.pop(delivery, None)
-        if isinstance(delivery.token, StoredChunk):
-            assert self.store is not None
-            self.store.delete(delivery.token)
-            return
-        source: Input = delivery.source
-        state = self._inputs[source]
-        state.buffered -= delivery.nbytes
-        if state.buffered < state.limit:
-            state.resume.set()
-        if delivery.token is not None:
+        source = delivery.source
+        if source is not None:
+            state = self._inputs[source]
+            state.buffered -= delivery.nbytes
+            if state.buffered < state.limit:
+                state.resume.set()
+        if delivery.ack is not None:
             try:
-                source.acknowledge(delivery.token)
+                delivery.ack.acknowledged()
             except Exception:
-                log.exception("%s: acknowledge failed", source.instance_name)
+                log.exception("%s: acknowledge failed", source.instance_name if source else "storage")
 
     def _update_gauges(self) -> None:
         """Buffer levels and the age of the oldest unacknowledged chunk, for monitoring."""

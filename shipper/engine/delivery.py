@@ -11,17 +11,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shipper.plugin import Ack, Input
 
 
 class Delivery:
-    """Pending-share counter for one emitted chunk."""
+    """Pending-share counter for one emitted chunk.
 
-    __slots__ = ("source", "token", "nbytes", "pending", "born", "_on_done")
+    ``source`` is the input that emitted it (None for a chunk replayed from
+    filesystem storage), ``ack`` what to acknowledge when it is done, and
+    ``nbytes`` what it counts against the input's memory limit.
+    """
 
-    def __init__(self, source: Any, token: Any, nbytes: int, on_done: Callable[[Delivery], None]) -> None:
+    __slots__ = ("source", "ack", "nbytes", "pending", "born", "_on_done")
+
+    def __init__(self, source: Input | None, ack: Ack | None, nbytes: int, on_done: Callable[[Delivery], None]) -> None:
         self.source = source
-        self.token = token
+        self.ack = ack
         self.nbytes = nbytes
         self.pending = 1  # held by the engine until routing is finished
         self.born = time.monotonic()

@@ -10,27 +10,37 @@ at the front.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 P = TypeVar("P")
 
 
+@dataclass(slots=True)
+class InFlight(Generic[P]):
+    """One chunk of a stream handed to the engine: the position after it, and whether it is delivered."""
+
+    position: P
+    acknowledged: bool = False
+
+
 class AckWindow(Generic[P]):
     """Chunks of one stream in flight, so positions commit in order though acks may not.
 
-    Each entry is ``[position, acknowledged]``; the committed position moves to
-    the position of the last acknowledged entry with none unacknowledged
-    before it.  A position is a byte offset for tail, a journal cursor for systemd.
+    The committed position moves to the position of the last acknowledged
+    chunk with none unacknowledged before it.  A position is a byte offset for
+    tail, a journal cursor for systemd.
     """
 
     __slots__ = ("committed", "inflight")
 
     def __init__(self, committed: P) -> None:
         self.committed = committed
-        self.inflight: deque[list] = deque()
+        self.inflight: deque[InFlight[P]] = deque()
 
-    def add(self, position: P, acknowledged: bool = False) -> list:
-        entry = [position, acknowledged]
+    def add(self, position: P, acknowledged: bool = False) -> InFlight[P]:
+        entry = InFlight(position, acknowledged)
         self.inflight.append(entry)
         return entry
 
@@ -38,8 +48,8 @@ class AckWindow(Generic[P]):
         """Move ``committed`` over acknowledged entries at the front; True when it moved."""
         moved = False
         inflight = self.inflight
-        while inflight and inflight[0][1]:
-            self.committed = inflight.popleft()[0]
+        while inflight and inflight[0].acknowledged:
+            self.committed = inflight.popleft().position
             moved = True
         return moved
 
@@ -47,3 +57,21 @@ class AckWindow(Generic[P]):
         """Forget what is in flight (the stream restarted): commit from ``position`` on."""
         self.inflight.clear()
         self.committed = position
+
+
+@dataclass(frozen=True, slots=True)
+class WindowAck(Generic[P]):
+    """The :class:`~shipper.plugin.Ack` of one chunk of a stream.
+
+    When the engine acknowledges it, its entry is marked delivered and, if
+    that moved the window's committed position, ``commit`` persists it.
+    """
+
+    window: AckWindow[P]
+    entry: InFlight[P]
+    commit: Callable[[], None]
+
+    def acknowledged(self) -> None:
+        self.entry.acknowledged = True
+        if self.window.advance():
+            self.commit()

@@ -205,11 +205,11 @@ async def test_cursor_is_committed_only_when_acknowledged_in_order(tmp_path: Pat
     props = {"path": str(journal), "db": str(db), "max_entries": "2", "tag": "t"}
     plugin, pipeline = make_systemd(props, FakePipeline(ack=False))
     async with Running(plugin):
-        await wait_for_async(lambda: len(pipeline.tokens) == 3, 20)
+        await wait_for_async(lambda: len(pipeline.acks) == 3, 20)
         assert cursor_in(db) is None  # read but not delivered: nothing committed
-        plugin.acknowledge(pipeline.tokens[1])
+        pipeline.acks[1].acknowledged()
         assert cursor_in(db) is None  # the first chunk is still out
-        plugin.acknowledge(pipeline.tokens[0])
+        pipeline.acks[0].acknowledged()
         committed = cursor_in(db)
     exported = export_cursors(journal)
     assert committed == exported[3]  # through the second chunk, not the third

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+from dataclasses import dataclass
 
 import orjson
 import pytest
@@ -34,11 +35,19 @@ class ScriptedInput(Input):
         self.acked: list[object] = []
 
     async def run(self):
-        for tag, events, token, nbytes in self.chunks:
-            await self.emit(tag, events, token=token, nbytes=nbytes)
+        for tag, events, name, nbytes in self.chunks:
+            await self.emit(tag, events, ack=Named(name, self.acked), nbytes=nbytes)
 
-    def acknowledge(self, token):
-        self.acked.append(token)
+
+@dataclass(frozen=True)
+class Named:
+    """An ack that records its name when the engine acknowledges it."""
+
+    name: object
+    acked: list[object]
+
+    def acknowledged(self):
+        self.acked.append(self.name)
 
 
 @register
@@ -305,7 +314,7 @@ async def test_a_backlog_behind_a_failing_flush_goes_out_as_one_batch_per_tag():
     class Slow(ScriptedInput):
         async def run(self):
             for i in range(30):
-                await self.emit("t", ev({"n": i}), token=i, nbytes=1)
+                await self.emit("t", ev({"n": i}), ack=Named(i, self.acked), nbytes=1)
                 await asyncio.sleep(0.02)  # several Flush ticks pass while the sink is down
 
     src = Slow(make_plugin("input", "test_scripted").settings, make_context())

@@ -15,29 +15,31 @@ import pytest
 
 from shipper.inputs.tail import TailInput
 from shipper.multiline import build_multiline_parsers
-from shipper.plugin import DryRun
+from shipper.plugin import Ack, DryRun
 from tests.factory import make_context, make_plugin
 from tests.poll import wait_for_async
 
 
 class FakePipeline:
-    """Collects chunks; acknowledges at once unless ``ack`` is False (then tokens wait in ``tokens``)."""
+    """Collects chunks; acknowledges at once unless ``ack`` is False (then the acks wait in ``acks``)."""
 
     def __init__(self, ack: bool = True) -> None:
         self.ack = ack
         self.chunks: list[tuple[str, list[tuple[int, dict[str, Any]]]]] = []
-        self.tokens: list[Any] = []
+        self.acks: list[Ack] = []
         self.shutdown: str | None = None
         self.on_chunk: Any = None
 
-    async def ingest(self, source: Any, tag: str, events: list, token: Any, nbytes: int) -> None:
+    async def ingest(self, source: Any, tag: str, events: list, ack: Ack | None, nbytes: int) -> None:
         self.chunks.append((tag, events))
         if self.on_chunk is not None:
             self.on_chunk(len(self.chunks))
+        if ack is None:
+            return
         if self.ack:
-            source.acknowledge(token)
+            ack.acknowledged()
         else:
-            self.tokens.append(token)
+            self.acks.append(ack)
 
     def reemit(self, tag: str, events: list) -> None:
         raise AssertionError("tail never re-emits")
@@ -244,11 +246,11 @@ async def test_offsets_commit_only_contiguously_when_acks_come_out_of_order(tmp_
         rows = sqlite3.connect(db).execute("SELECT offset FROM shipper_tail_files").fetchall()
         return rows[0][0] if rows else None
 
-    assert len(pipe.tokens) == 3 and committed() == 0  # the row exists from the start; nothing acknowledged yet
-    plugin.acknowledge(pipe.tokens[2])
-    plugin.acknowledge(pipe.tokens[1])
+    assert len(pipe.acks) == 3 and committed() == 0  # the row exists from the start; nothing acknowledged yet
+    pipe.acks[2].acknowledged()
+    pipe.acks[1].acknowledged()
     assert committed() == 0
-    plugin.acknowledge(pipe.tokens[0])
+    pipe.acks[0].acknowledged()
     assert committed() == 18
     await plugin.stop()
 

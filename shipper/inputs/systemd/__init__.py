@@ -15,11 +15,10 @@ import contextlib
 import logging
 import sqlite3
 import time
-from typing import Any
 
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event
-from shipper.inputs.acks import AckWindow
+from shipper.inputs.acks import AckWindow, WindowAck
 from shipper.inputs.systemd.cursor import CursorDB
 from shipper.inputs.systemd.journal import (
     MATCH_RE,
@@ -210,14 +209,14 @@ class SystemdInput(Input):
                 continue
             run = entries[start:i]
             events: list[Event] = [(e.time_ns, e.record) for e in run]
-            token = self.window.add(run[-1].cursor)
+            ack = WindowAck(self.window, self.window.add(run[-1].cursor), self._commit)
             self.last_read = run[-1].cursor
-            await self.emit(self.tag_of(run[0].unit), events, token=token, nbytes=sum(e.size for e in run))
+            await self.emit(self.tag_of(run[0].unit), events, ack=ack, nbytes=sum(e.size for e in run))
             start = i
 
-    def acknowledge(self, token: Any) -> None:
-        token[1] = True
-        if self.window.advance() and self.db is not None and self.window.committed is not None:
+    def _commit(self) -> None:
+        """Save the committed cursor (the window moved over delivered entries)."""
+        if self.db is not None and self.window.committed is not None:
             try:
                 self.db.save(self.window.committed)
             except sqlite3.Error as exc:

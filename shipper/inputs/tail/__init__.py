@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from functools import partial
 
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event, now_ns
-from shipper.inputs.acks import AckWindow
+from shipper.inputs.acks import AckWindow, WindowAck
 from shipper.inputs.tail.offsets import still_there
 from shipper.inputs.tail.paths import PathSet
 from shipper.inputs.tail.positions import Positions
@@ -333,14 +333,8 @@ class TailInput(Input):
             safe = end
         entry = tail.window.add(safe, acknowledged=not events)
         if events:
-            await self.emit(tail.tag, events, token=(tail, entry), nbytes=nbytes)
+            await self.emit(tail.tag, events, ack=WindowAck(tail.window, entry, partial(self._commit, tail)), nbytes=nbytes)
         elif tail.window.advance():
-            self._commit(tail)
-
-    def acknowledge(self, token: Any) -> None:
-        tail, entry = token
-        entry[1] = True
-        if tail.window.advance():
             self._commit(tail)
 
     def _commit(self, tail: TailFile) -> None:
