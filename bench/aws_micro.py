@@ -7,7 +7,9 @@ records (~300 bytes of JSON each), the three steps of a CloudWatch flush —
 encoding records as Fluent Bit's JSON (``jsonfmt``), batching (window checks,
 sorting, splitting by the API limits) and building the PutLogEvents bodies
 with orjson — and the same for Firehose (encode + time_key, batching,
-base64 bodies).  "request building" is batching + bodies: the part the AWS
+base64 bodies).  Kinesis Data Streams is timed whole (encoding, partition
+keys, batching, bodies) for ``kinesis_streams`` and for the Go plugin name
+``kinesis`` with a ``partition_key`` and with KPL ``aggregation``.  "request building" is batching + bodies: the part the AWS
 outputs add on top of the record encoding every JSON output pays.  Times are
 CPU time of this process (``time.process_time``), best of several rounds.
 
@@ -76,10 +78,31 @@ def micro() -> None:
         ("firehose batching", best(lambda: fh_plan(records))),
         ("firehose bodies (base64 + orjson)", best(lambda: [b.body("ds") for b in fh_planned.batches])),
     ]
+    rows += kinesis_rows(chunk)
     for name, seconds in rows:
-        print(f"{name:45s} {seconds / N * 1e6:6.2f} µs/event")
-    print(f"{'cloudwatch request building (batching+bodies)':45s} {(rows[1][1] + rows[2][1]) / N * 1e6:6.2f} µs/event")
-    print(f"{'firehose request building (batching+bodies)':45s} {(rows[4][1] + rows[5][1]) / N * 1e6:6.2f} µs/event")
+        print(f"{name:48s} {seconds / N * 1e6:6.2f} µs/event")
+    print(f"{'cloudwatch request building (batching+bodies)':48s} {(rows[1][1] + rows[2][1]) / N * 1e6:6.2f} µs/event")
+    print(f"{'firehose request building (batching+bodies)':48s} {(rows[4][1] + rows[5][1]) / N * 1e6:6.2f} µs/event")
+
+
+def kinesis_rows(chunk: list[tuple[int, dict[str, Any]]]) -> list[tuple[str, float]]:
+    """Whole PutRecords request building (encode, keys, batching, bodies) per output configuration."""
+    from tests.factory import make_plugin
+
+    def build(options: dict[str, str], name: str = "kinesis") -> Callable[[], Any]:
+        output: Any = make_plugin("output", name, {"region": "us-east-1", "stream": "s", **options})
+
+        def run() -> Any:
+            planned, _ = output._plan("t", chunk)
+            return [b.body("s") for b in planned.batches]
+
+        return run
+
+    return [
+        ("kinesis_streams (encode, keys, batches, bodies)", best(build({}, "kinesis_streams"))),
+        ("kinesis Go (Go JSON, partition_key)", best(build({"partition_key": "kubernetes->pod_name"}))),
+        ("kinesis Go with KPL aggregation", best(build({"aggregation": "true"}))),
+    ]
 
 
 async def through_moto(total: int = 50_000, chunk_size: int = 5_000) -> None:
