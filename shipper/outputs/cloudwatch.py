@@ -134,7 +134,7 @@ class CloudWatch(CloudWatchLogs):
         Option("log_key", help="send only this key's value (strings raw, other values as JSON)"),
         Option("log_format", help="json/emf marks events as Embedded Metric Format"),
         Option("auto_create_group", "bool", default="false", help="create missing log groups"),
-        Option("auto_create_stream", "bool", default="true", help="create missing log streams (only true is supported)"),
+        Option("auto_create_stream", "bool", default="true", help="create missing log streams; false retries while a stream is missing"),
         Option("new_log_group_tags", help="tags for groups this output creates: key=value,key2=value2"),
         Option("log_retention_days", "int", default=0, help="retention set on groups this output creates (0 = never expire)"),
         Option("external_id", help="external ID given when assuming role_arn"),
@@ -146,12 +146,8 @@ class CloudWatch(CloudWatchLogs):
         reject_unsupported(settings, {
             "credentials_endpoint": "use the default credential chain (IRSA, Pod Identity, ECS/EKS container credentials, IMDS)",
         })
-        if settings.is_set("auto_create_stream") and not settings["auto_create_stream"]:
-            raise ConfigError(
-                "auto_create_stream false is not supported by shipper: it always creates missing streams",
-                settings.where("auto_create_stream"),
-            )
         super().__init__(settings, context)
+        self.create_streams = settings["auto_create_stream"]
         uuid = "".join(secrets.choice(_UUID_ALPHABET) for _ in range(27))
         self.group_template = GoTemplate(settings["log_group_name"], _GROUP_UNSAFE, uuid)  # type: ignore[assignment]
         self.stream_template = GoTemplate(settings.get("log_stream_name") or "", _STREAM_UNSAFE, uuid)  # type: ignore[assignment]

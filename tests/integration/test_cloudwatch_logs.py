@@ -244,3 +244,20 @@ async def test_go_cloudwatch_templates_create_tagged_groups(moto_server: MotoSer
         tags = await logs.list_tags_log_group(logGroupName="/eks/a")
     assert set(groups) == {"/eks/a", "/eks/b", "/eks/other"} and groups["/eks/a"].get("retentionInDays") == 7
     assert tags["tags"] == {"team": "logs", "env": "test"}
+
+
+async def test_go_cloudwatch_without_auto_create_stream_retries_until_the_stream_exists(
+    moto_server: MotoServer, moto_proxy: RecordingProxy
+) -> None:
+    events = [(time.time_ns(), {"n": 1})]
+    async with aws_client(moto_server, "logs") as logs:
+        await logs.create_log_group(logGroupName="g")
+    async with running("cloudwatch", moto_proxy, url_endpoint=True, log_group_name="g", log_stream_name="s",
+                       auto_create_stream="false") as out:
+        result = await out.flush("t", events)
+        assert result.retry == events and "auto_create_stream is false" in result.retry_reason
+        assert not moto_proxy.calls("CreateLogStream")
+        async with aws_client(moto_server, "logs") as logs:
+            await logs.create_log_stream(logGroupName="g", logStreamName="s")
+        assert (await out.flush("t", events)).retry == []
+    assert [orjson.loads(e["message"]) for e in await read_back(moto_server, "g", "s")] == [{"n": 1}]

@@ -73,7 +73,6 @@ def test_group_tags_parse_like_the_go_plugin() -> None:
     ("options", "message"),
     [
         ({"credentials_endpoint": "http://127.0.0.1:1"}, "credentials_endpoint"),
-        ({"auto_create_stream": "false"}, "auto_create_stream false is not supported"),
         ({"port": "443"}, "unknown option 'port'"),
         ({"log_retention_days": "10"}, "log_retention_days 10"),
     ],

@@ -28,7 +28,7 @@ from typing import Any
 
 from shipper.accessor import Template, compile_template
 from shipper.aws import AwsSettings, classify, error_code
-from shipper.errors import ConfigError, PermanentError
+from shipper.errors import ConfigError, PermanentError, RetryableError
 from shipper.events import Event
 from shipper.options import Settings
 from shipper.outputs.cloudwatch_logs.options import OPTIONS
@@ -81,6 +81,8 @@ class CloudWatchLogs(Output):
         self.retention_days: int = settings["log_retention_days"]
         #: tags given to the groups this output creates (the Go plugin's ``new_log_group_tags``).
         self.group_tags: dict[str, str] = {}
+        #: False (the Go plugin's ``auto_create_stream false``): never create streams, retry while one is missing.
+        self.create_streams = True
         log_format = settings.get("log_format")
         if log_format and log_format.lower() != "json/emf":
             raise ConfigError(f"log_format {log_format!r}: only json/emf is supported", settings.where("log_format"))
@@ -253,6 +255,8 @@ class CloudWatchLogs(Output):
         except Exception as exc:
             if error_code(exc) != "ResourceNotFoundException":
                 raise
+            if not self.create_streams:
+                raise RetryableError(f"log stream {dest[0]}/{dest[1]} does not exist and auto_create_stream is false") from exc
             self._streams.discard(dest)
             self._groups.discard(dest[0])
             await self._ensure_stream(dest)
@@ -270,7 +274,7 @@ class CloudWatchLogs(Output):
 
     async def _ensure_stream(self, dest: Destination) -> None:
         """Create the stream (and the group if allowed) once; concurrent callers share the work."""
-        if dest not in self._streams:
+        if dest not in self._streams and self.create_streams:
             await self._once(("stream", dest), lambda: self._create_stream(dest))
 
     async def _once(self, key: tuple[str, Any], work: Callable[[], Awaitable[None]]) -> None:
