@@ -68,10 +68,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     tap = sub.add_parser("tap", help="print live records passing an input, filter or output of a running daemon")
     tap.add_argument("name", help="instance name as `shipper check` prints it (e.g. tail.0, grep.1) or its Alias")
-    tap.add_argument("--url", default="http://127.0.0.1:2020", help="the daemon's monitoring server (HTTP_Server)")
-    tap.add_argument("--match", default="*", metavar="GLOB", help="only records whose tag matches (Match syntax)")
+    tap.add_argument("--url", default="http://127.0.0.1:2020", help="the daemon's monitoring server (HTTP_Server); default %(default)s")
+    tap.add_argument("--match", default="*", metavar="GLOB", help="only records whose tag matches (Match syntax); default %(default)s")
     tap.add_argument("--limit", type=int, metavar="N", help="stop after N records (default: until interrupted)")
-    tap.add_argument("--rate", type=float, default=10.0, metavar="R", help="sample at most R records a second")
+    tap.add_argument("--rate", type=float, default=10.0, metavar="R", help="sample at most R records a second; default %(default)s")
 
     plugins = sub.add_parser("plugins", help="list plugins, or document one plugin's options")
     plugins.add_argument("name", nargs="?", help="plugin name (e.g. tail, cloudwatch_logs)")
