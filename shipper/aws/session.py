@@ -2,7 +2,8 @@
 
 Credentials come from botocore's default chain (environment, shared files and
 ``profile``, IRSA web identity, ECS/EKS Pod Identity container credentials,
-IMDSv2).  With ``role_arn`` those become the source credentials of an STS
+IMDSv2), led by ``credentials_endpoint`` (the Go cloudwatch plugin's option: an
+HTTP endpoint answering in the container-credentials JSON form) when set.  With ``role_arn`` those become the source credentials of an STS
 AssumeRole whose result refreshes itself before it expires, like Fluent Bit's
 ``role_arn``/``external_id``/``sts_endpoint``.
 """
@@ -14,7 +15,11 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from aiobotocore.config import AioConfig
-from aiobotocore.credentials import AioAssumeRoleCredentialFetcher, AioDeferredRefreshableCredentials
+from aiobotocore.credentials import (
+    AioAssumeRoleCredentialFetcher,
+    AioContainerProvider,
+    AioDeferredRefreshableCredentials,
+)
 from aiobotocore.session import AioSession
 from botocore.credentials import CredentialProvider, ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
@@ -61,11 +66,20 @@ def client_config(aws: AwsSettings) -> AioConfig:
     )
 
 
+def _base_session(aws: AwsSettings) -> AioSession:
+    """The default chain (and ``profile``), led by ``credentials_endpoint`` when one is set."""
+    session = AioSession(profile=aws.profile) if aws.profile else AioSession()
+    if aws.credentials_endpoint:
+        provider = AioContainerProvider(environ={AioContainerProvider.ENV_VAR_FULL: aws.credentials_endpoint})
+        session.get_component("credential_provider").providers.insert(0, provider)
+    return session
+
+
 def create_session(aws: AwsSettings) -> AioSession:
     """A session on the default credential chain (and ``profile``); no I/O happens here."""
-    session = AioSession(profile=aws.profile) if aws.profile else AioSession()
+    session = _base_session(aws)
     if aws.role_arn:
-        source = AioSession(profile=aws.profile) if aws.profile else AioSession()
+        source = _base_session(aws)
         credentials = AioDeferredRefreshableCredentials(
             refresh_using=_assume_role_fetcher(source, aws).fetch_credentials, method="assume-role"
         )

@@ -42,6 +42,8 @@ class AwsSettings:
     role_arn: str | None = None
     external_id: str | None = None
     sts_endpoint: str | None = None
+    #: an HTTP endpoint serving credentials in the container-credentials form (the Go cloudwatch plugin's option).
+    credentials_endpoint: str | None = None
     #: seconds to establish a connection / to wait for a response.
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -70,6 +72,7 @@ class AwsSettings:
             role_arn=settings.get("role_arn") or None,
             external_id=settings.get("external_id") or None,
             sts_endpoint=settings.get("sts_endpoint") or None,
+            credentials_endpoint=settings.get("credentials_endpoint") or None,
             connect_timeout=settings.get("net.connect_timeout", 10.0),
             read_timeout=settings.get("net.read_timeout", 30.0),
             keepalive=settings.get("net.keepalive", True),

@@ -36,7 +36,7 @@ from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Option, Settings
 from shipper.outputs.cloudwatch_logs import RETENTION_DAYS, CloudWatchLogs, Destination
-from shipper.outputs.go_plugins import go_json, go_option_table, log_key_data, reject_unsupported
+from shipper.outputs.go_plugins import go_json, go_option_table, log_key_data
 from shipper.plugin import Context
 from shipper.registry import register
 
@@ -138,14 +138,11 @@ class CloudWatch(CloudWatchLogs):
         Option("new_log_group_tags", help="tags for groups this output creates: key=value,key2=value2"),
         Option("log_retention_days", "int", default=0, help="retention set on groups this output creates (0 = never expire)"),
         Option("external_id", help="external ID given when assuming role_arn"),
-        Option("credentials_endpoint", help="HTTP endpoint serving credentials (not supported)"),
+        Option("credentials_endpoint", help="HTTP endpoint serving credentials as JSON (AccessKeyId, SecretAccessKey, Token, Expiration)"),
         Option("extra_user_agent", help="text appended to the User-Agent"),
     )
 
     def __init__(self, settings: Settings, context: Context) -> None:
-        reject_unsupported(settings, {
-            "credentials_endpoint": "use the default credential chain (IRSA, Pod Identity, ECS/EKS container credentials, IMDS)",
-        })
         super().__init__(settings, context)
         self.create_streams = settings["auto_create_stream"]
         uuid = "".join(secrets.choice(_UUID_ALPHABET) for _ in range(27))

@@ -10,9 +10,7 @@ the Go-specific pieces:
   ``>``, ``&``, U+2028 and U+2029 escaped, other characters kept as UTF-8,
   floats in Go's form (``3`` for 3.0, ``1e-07`` as ``1e-7``);
 - ``data_keys``, ``replace_dots`` and ``log_key`` as the plugins apply them;
-- ``time_key_format`` with the Go strftime's ``%L`` (ms) and ``%f`` (µs);
-- :func:`reject_unsupported`: options shipper does not implement are refused
-  by ``check`` with their line, never silently ignored.
+- ``time_key_format`` with the Go strftime's ``%L`` (ms) and ``%f`` (µs).
 """
 
 from __future__ import annotations
@@ -133,10 +131,3 @@ def log_key_data(record: dict[str, Any], key: str) -> bytes | None:
         return None
     value = record[key]
     return value.encode("utf-8") if isinstance(value, str) else go_json(value)
-
-
-def reject_unsupported(settings: Settings, unsupported: dict[str, str]) -> None:
-    """Refuse, with its line, the first option set that shipper does not implement (name -> what to do)."""
-    for name, advice in unsupported.items():
-        if settings.is_set(name):
-            raise ConfigError(f"option {name!r} of the Go plugin is not supported by shipper: {advice}", settings.where(name))

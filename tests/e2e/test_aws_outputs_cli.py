@@ -176,13 +176,16 @@ async def test_kinesis_streams_and_the_go_names_deliver_every_line(
     assert sorted(orjson.loads(m)["n"] for ms in cw_events.values() for m in ms) == list(range(LINES))
 
 
-def test_check_names_an_unsupported_go_option_with_its_line(tmp_path: Path) -> None:
+def test_check_names_go_plugin_option_problems_with_their_line(tmp_path: Path) -> None:
     config = tmp_path / "fluent-bit.conf"
     config.write_text(
         "[INPUT]\n    Name dummy\n\n"
         "[OUTPUT]\n    Name cloudwatch\n    Match *\n    region us-east-1\n    log_group_name g\n"
-        "    log_stream_prefix p-\n    credentials_endpoint http://127.0.0.1:9/creds\n"
+        "    log_stream_prefix p-\n    log_retention_days 10\n\n"
+        "[OUTPUT]\n    Name kinesis\n    Match *\n    region us-east-1\n    stream s\n    partition_key log\n"
     )
     result = subprocess.run([sys.executable, "-m", "shipper", "check", "-c", str(config)], capture_output=True, text=True, timeout=60)
+    report = result.stdout + result.stderr
     assert result.returncode != 0
-    assert f"{config}:10" in result.stdout + result.stderr and "credentials_endpoint" in result.stdout + result.stderr
+    assert f"{config}:10" in report and "log_retention_days 10" in report
+    assert f"{config}:17" in report and "partition key" in report

@@ -10,6 +10,7 @@ import pytest
 
 from shipper.outputs.cloudwatch_logs.request import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES
 from tests.integration.aws_helpers import aws_client, read_back, running
+from tests.servers.credentials import CredentialsServer
 from tests.servers.moto import MotoServer, RecordingProxy
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -261,3 +262,15 @@ async def test_go_cloudwatch_without_auto_create_stream_retries_until_the_stream
             await logs.create_log_stream(logGroupName="g", logStreamName="s")
         assert (await out.flush("t", events)).retry == []
     assert [orjson.loads(e["message"]) for e in await read_back(moto_server, "g", "s")] == [{"n": 1}]
+
+
+async def test_go_cloudwatch_takes_credentials_from_credentials_endpoint(
+    moto_server: MotoServer, moto_proxy: RecordingProxy
+) -> None:
+    async with CredentialsServer() as creds:
+        async with running("cloudwatch", moto_proxy, url_endpoint=True, log_group_name="g", log_stream_name="s",
+                           auto_create_group="true", credentials_endpoint=f"{creds.url}/creds") as out:
+            assert (await out.flush("t", [(time.time_ns(), {"n": 1})])).retry == []
+        assert creds.requests >= 1
+    signed = [c.headers.get("Authorization", "") for c in moto_proxy.calls("PutLogEvents")]
+    assert signed and all("Credential=endpoint-key/" in header for header in signed)

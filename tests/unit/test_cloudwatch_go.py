@@ -72,11 +72,10 @@ def test_group_tags_parse_like_the_go_plugin() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"credentials_endpoint": "http://127.0.0.1:1"}, "credentials_endpoint"),
         ({"port": "443"}, "unknown option 'port'"),
         ({"log_retention_days": "10"}, "log_retention_days 10"),
     ],
 )
-def test_check_names_what_shipper_does_not_support(options: dict[str, str], message: str) -> None:
+def test_check_names_what_the_go_plugin_or_cloudwatch_would_refuse(options: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         output(log_group_name="g", log_stream_name="s", **options)
