@@ -49,8 +49,8 @@ class Ack(Protocol):
     def acknowledged(self) -> None: ...
 
 
-class Pipeline(Protocol):
-    """What the engine offers plugins at run time."""
+class Runtime(Protocol):
+    """What the engine offers plugins at run time (the Engine implements it)."""
 
     async def ingest(self, source: Input, tag: str, events: list[Event], ack: Ack | None, nbytes: int) -> None:
         """Take a chunk from an input; waits while the input is over its memory limit."""
@@ -92,7 +92,7 @@ class Context:
     variables: Mapping[str, str] = field(default_factory=dict)
     dry_run: DryRun | None = None
     #: set by the engine before plugins start.
-    pipeline: Pipeline | None = None
+    runtime: Runtime | None = None
 
     def now_ns(self) -> int:
         """The time outputs judge records by: dry-run's ``--now`` when given, else the clock."""
@@ -202,8 +202,8 @@ class Input(Plugin):
 
     async def emit(self, tag: str, events: list[Event], ack: Ack | None = None, nbytes: int = 0) -> None:
         """Hand a chunk to the pipeline; ``ack`` is acknowledged once it is delivered (see :class:`Ack`)."""
-        assert self.context.pipeline is not None, "emit called before the engine started"
-        await self.context.pipeline.ingest(self, tag, events, ack, nbytes)
+        assert self.context.runtime is not None, "emit called before the engine started"
+        await self.context.runtime.ingest(self, tag, events, ack, nbytes)
 
     def request_stop(self) -> None:
         """Stop reading; ``run`` should return soon after."""
@@ -222,8 +222,8 @@ class Filter(Plugin):
 
     def reemit(self, tag: str, events: list[Event]) -> None:
         """Send events back through the chain under a new tag (rewrite_tag)."""
-        assert self.context.pipeline is not None, "reemit called before the engine started"
-        self.context.pipeline.reemit(tag, events)
+        assert self.context.runtime is not None, "reemit called before the engine started"
+        self.context.runtime.reemit(tag, events)
 
 
 @dataclass(slots=True)

@@ -153,9 +153,9 @@ class Engine:
         self._live: dict[Delivery, None] = {}
         self._shutdown = asyncio.Event()
         self._abort = asyncio.Event()
-        self.context.pipeline = self
+        self.context.runtime = self
 
-    # -- the Pipeline protocol plugins call ----------------------------------
+    # -- the Runtime protocol plugins call ------------------------------------
     async def ingest(self, source: Input, tag: str, events: list[Event], ack: Ack | None, nbytes: int) -> None:
         state = self._inputs[source]
         if state.buffered >= state.limit and not self._shutdown.is_set():

@@ -32,7 +32,7 @@ from shipper.registry import register
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
+class RewriteRule:
     get: Any
     search: Any
     template: Template
@@ -73,7 +73,7 @@ class RewriteTagFilter(Filter):
 
     def __init__(self, settings: Settings, context: Context) -> None:
         super().__init__(settings, context)
-        self.rules: list[Rule] = []
+        self.rules: list[RewriteRule] = []
         for prop in settings.ordered(("rule",)):
             words = split_words(prop.value)
             if len(words) != 4:
@@ -86,7 +86,7 @@ class RewriteTagFilter(Filter):
                 raise ConfigError(f"rewrite_tag: Rule {prop.value!r}: {exc}", prop.location) from None
             template = compile_template(new_tag)
             self._check_loop(template, prop)
-            self.rules.append(Rule(compile_accessor(key).get, search, template, keep_flag))
+            self.rules.append(RewriteRule(compile_accessor(key).get, search, template, keep_flag))
         if not self.rules:
             raise ConfigError("rewrite_tag: at least one Rule is required", settings.location)
         self.emitter_name: str = settings.get("emitter_name") or f"emitter_for_{self.instance_name}"

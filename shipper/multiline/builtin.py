@@ -7,7 +7,7 @@ Fluent Bit's built-ins (which themselves follow fluentd's
 
 from __future__ import annotations
 
-from shipper.multiline.definition import MultilineParser, Rule
+from shipper.multiline.definition import MultilineParser, StateRule
 from shipper.parsers.onigmo import compile_onigmo
 
 RuleSpec = tuple[str, str, str]
@@ -49,10 +49,10 @@ RUBY: tuple[RuleSpec, ...] = (
 )
 
 
-def make_rule(from_states: str, regex: str, to_state: str) -> Rule:
+def make_rule(from_states: str, regex: str, to_state: str) -> StateRule:
     """A rule from its three config strings (``from_states`` is comma-separated)."""
     states = tuple(s.strip() for s in from_states.split(",") if s.strip())
-    return Rule(states, compile_onigmo(regex, line_anchors=False), to_state.strip())
+    return StateRule(states, compile_onigmo(regex, line_anchors=False), to_state.strip())
 
 
 def builtin_parsers() -> dict[str, MultilineParser]:

@@ -22,7 +22,7 @@ BUFFER_LIMIT = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, eq=False)
-class Rule:
+class StateRule:
     """One ``rule "from_states" "/regex/" "to_state"`` line."""
 
     from_states: tuple[str, ...]
@@ -47,7 +47,7 @@ class MultilineParser:
 
     name: str
     type: str = "regex"
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[StateRule, ...] = ()
     flush_ms: int = DEFAULT_FLUSH_MS
     key_content: str | None = None
     key_group: str | None = None
@@ -56,11 +56,11 @@ class MultilineParser:
     negate: bool = False
     parser: Any = None
     #: rules that may follow each rule (its to_state is among their from_states).
-    followers: dict[Rule, tuple[Rule, ...]] = field(default_factory=dict, repr=False)
+    followers: dict[StateRule, tuple[StateRule, ...]] = field(default_factory=dict, repr=False)
     #: rules after which the group is complete (a start rule may follow them).
-    closing: frozenset[Rule] = field(default_factory=frozenset, repr=False)
+    closing: frozenset[StateRule] = field(default_factory=frozenset, repr=False)
     #: rules that open a group, in definition order.
-    start_rules: tuple[Rule, ...] = field(default=(), repr=False)
+    start_rules: tuple[StateRule, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         self.link_rules()

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from shipper.events import Event
-from shipper.multiline.definition import BUFFER_LIMIT, MultilineParser, Rule
+from shipper.multiline.definition import BUFFER_LIMIT, MultilineParser, StateRule
 
 
 class _Group:
@@ -36,7 +36,7 @@ class _Group:
         self.time = 0
         self.parts: list[str] = []
         self.size = 0
-        self.rule: Rule | None = None
+        self.rule: StateRule | None = None
         self.touched = 0.0
 
 

@@ -19,7 +19,7 @@ from shipper.plugin import DryRun
 from tests.factory import make_context, make_plugin
 from tests.journald import write_journal
 from tests.poll import wait_for_async
-from tests.unit.test_tail_input import FakePipeline
+from tests.unit.test_tail_input import FakeRuntime
 
 KUBELET = {"_SYSTEMD_UNIT": "kubelet.service", "_HOSTNAME": "node-a", "MESSAGE": "kubelet started", "_PID": "41"}
 CONTAINERD = {"_SYSTEMD_UNIT": "containerd.service", "_HOSTNAME": "node-b", "MESSAGE": "containerd up"}
@@ -27,14 +27,14 @@ SSHD = {"_SYSTEMD_UNIT": "sshd.service", "_HOSTNAME": "node-a", "MESSAGE": "sess
 KERNEL = {"_TRANSPORT": "kernel", "MESSAGE": "eth0: link up"}
 
 
-def make_systemd(props: list[tuple[str, str]] | dict[str, str], pipeline: FakePipeline | None = None,
-                 dry_run: DryRun | None = None, instance: str | None = None) -> tuple[SystemdInput, FakePipeline]:
+def make_systemd(props: list[tuple[str, str]] | dict[str, str], pipeline: FakeRuntime | None = None,
+                 dry_run: DryRun | None = None, instance: str | None = None) -> tuple[SystemdInput, FakeRuntime]:
     context = make_context()
     context.dry_run = dry_run
     plugin = make_plugin("input", "systemd", props, context=context, instance_name=instance)
     assert isinstance(plugin, SystemdInput)
-    context.pipeline = pipeline or FakePipeline()
-    return plugin, context.pipeline  # type: ignore[return-value]
+    context.runtime = pipeline or FakeRuntime()
+    return plugin, context.runtime  # type: ignore[return-value]
 
 
 class Running:
@@ -56,7 +56,7 @@ class Running:
         await self.plugin.stop()
 
 
-async def read_all(props: dict[str, str] | list[tuple[str, str]], count: int) -> FakePipeline:
+async def read_all(props: dict[str, str] | list[tuple[str, str]], count: int) -> FakeRuntime:
     """Run the input (as the daemon does) until ``count`` records came, then stop it."""
     plugin, pipeline = make_systemd(props)
     async with Running(plugin):
@@ -64,7 +64,7 @@ async def read_all(props: dict[str, str] | list[tuple[str, str]], count: int) ->
     return pipeline
 
 
-async def read_dry(journal: Path, props: dict[str, str] | list[tuple[str, str]] = ()) -> FakePipeline:
+async def read_dry(journal: Path, props: dict[str, str] | list[tuple[str, str]] = ()) -> FakeRuntime:
     """Read a whole journal directory the way dry-run does: from its start to its end, then finish."""
     plugin, pipeline = make_systemd(props, dry_run=DryRun(journal_dir=journal))
     await plugin.start()
@@ -203,7 +203,7 @@ async def test_cursor_is_committed_only_when_acknowledged_in_order(tmp_path: Pat
     journal, db = tmp_path / "j", tmp_path / "state" / "systemd.db"
     write_journal(journal, [{"MESSAGE": f"m{i}"} for i in range(6)])
     props = {"path": str(journal), "db": str(db), "max_entries": "2", "tag": "t"}
-    plugin, pipeline = make_systemd(props, FakePipeline(ack=False))
+    plugin, pipeline = make_systemd(props, FakeRuntime(ack=False))
     async with Running(plugin):
         await wait_for_async(lambda: len(pipeline.acks) == 3, 20)
         assert cursor_in(db) is None  # read but not delivered: nothing committed

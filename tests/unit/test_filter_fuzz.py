@@ -38,7 +38,7 @@ FILTERS: list[tuple[str, list[tuple[str, str]]]] = [
 @given(st.lists(RECORDS, max_size=5))
 async def test_filters_never_raise(records: list[dict[str, Any]]) -> None:
     context = make_context()
-    context.pipeline = Sink()  # type: ignore[assignment]
+    context.runtime = Sink()  # type: ignore[assignment]
     for name, props in FILTERS:
         plugin = make_plugin("filter", name, [("match", "app.*"), *props], context=context)
         events = [(i, dict(r)) for i, r in enumerate(records)]

@@ -81,7 +81,7 @@ async def test_golden_case(prefix: str, monkeypatch: pytest.MonkeyPatch) -> None
         plugin = cls(settings, context)
         filters.append((plugin, matcher(settings.get("match"), settings.get("match_regex"))))
     chain = _Chain(filters)
-    context.pipeline = chain  # type: ignore[assignment]
+    context.runtime = chain  # type: ignore[assignment]
     now = time.time_ns()
     out: dict[str, list] = {}
     for source in document.inputs:

@@ -20,7 +20,7 @@ class Recorder:
 def make(rules: list[str], match: str = "app.*", **extra: str):  # type: ignore[no-untyped-def]
     context = make_context()
     recorder = Recorder()
-    context.pipeline = recorder  # type: ignore[assignment]
+    context.runtime = recorder  # type: ignore[assignment]
     props = [("match", match), *(("rule", r) for r in rules), *extra.items()]
     return make_plugin("filter", "rewrite_tag", props, context=context), recorder
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.poll import wait_for_async
-from tests.unit.test_tail_input import FakePipeline, make_tail, stop_tail
+from tests.unit.test_tail_input import FakeRuntime, make_tail, stop_tail
 
 WRITER = r'''
 import json, random, sys, time
@@ -57,7 +57,7 @@ async def test_partials_from_a_live_writer_reassemble_exactly(tmp_path: Path, fm
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     plugin, pipe = make_tail({"path": str(log), "read_from_head": "on", "multiline.parser": "docker, cri"},
-                             FakePipeline())
+                             FakeRuntime())
     await plugin.start()
     task = asyncio.create_task(plugin.run())
     writer = await asyncio.create_subprocess_exec(sys.executable, str(script), str(log), fmt, str(COUNT))

@@ -1,6 +1,6 @@
 """The tail input driven directly, with a tiny fake pipeline, on real files in tmp dirs.
 
-:class:`FakePipeline` and :func:`run_tail` are shared with the other
+:class:`FakeRuntime` and :func:`run_tail` are shared with the other
 ``test_tail_*`` modules.
 """
 
@@ -20,7 +20,7 @@ from tests.factory import make_context, make_plugin
 from tests.poll import wait_for_async
 
 
-class FakePipeline:
+class FakeRuntime:
     """Collects chunks; acknowledges at once unless ``ack`` is False (then the acks wait in ``acks``)."""
 
     def __init__(self, ack: bool = True) -> None:
@@ -56,15 +56,15 @@ class FakePipeline:
         return [tag for tag, events in self.chunks for _ in events]
 
 
-def make_tail(props: dict[str, str], pipeline: FakePipeline | None = None, dry_run: DryRun | None = None,
-              instance: str | None = None) -> tuple[TailInput, FakePipeline]:
+def make_tail(props: dict[str, str], pipeline: FakeRuntime | None = None, dry_run: DryRun | None = None,
+              instance: str | None = None) -> tuple[TailInput, FakeRuntime]:
     context = make_context()
     context.multiline_parsers = build_multiline_parsers([], {}, [])
     context.dry_run = dry_run
     plugin = make_plugin("input", "tail", props, context=context, instance_name=instance)
     assert isinstance(plugin, TailInput)
-    context.pipeline = pipeline or FakePipeline()
-    return plugin, context.pipeline  # type: ignore[return-value]
+    context.runtime = pipeline or FakeRuntime()
+    return plugin, context.runtime  # type: ignore[return-value]
 
 
 async def run_tail(plugin: TailInput, timeout: float = 20.0) -> None:
@@ -83,7 +83,7 @@ async def stop_tail(plugin: TailInput, task: asyncio.Task[None]) -> None:
     await plugin.stop()
 
 
-def lines_of(pipeline: FakePipeline, key: str = "log") -> list[str]:
+def lines_of(pipeline: FakeRuntime, key: str = "log") -> list[str]:
     return [r[key] for r in pipeline.records]
 
 
@@ -238,7 +238,7 @@ async def test_offsets_commit_only_contiguously_when_acks_come_out_of_order(tmp_
     log.write_text("line1\nline2\nline3\n")
     plugin, pipe = make_tail({"path": str(log), "db": str(db), "read_from_head": "on", "exit_on_eof": "on",
                               "buffer_chunk_size": "8"},
-                             FakePipeline(ack=False))
+                             FakeRuntime(ack=False))
     await plugin.start()
     await asyncio.wait_for(plugin.run(), 10)
 
@@ -347,7 +347,7 @@ async def test_file_rotated_while_stopped_before_any_ack_is_found(tmp_path: Path
     log, db = tmp_path / "app.log", tmp_path / "tail.db"
     log.write_text("1\n2\n")
     props = {"path": str(log), "db": str(db), "exit_on_eof": "on", "read_from_head": "on"}
-    plugin, pipe = make_tail(props, FakePipeline(ack=False))
+    plugin, pipe = make_tail(props, FakeRuntime(ack=False))
     await run_tail(plugin)  # read, never acknowledged: like a kill -9 before delivery
     assert lines_of(pipe) == ["1", "2"]
     log.rename(tmp_path / "app.log.1")
@@ -380,7 +380,7 @@ async def test_a_failing_parser_never_loses_lines(tmp_path: Path) -> None:
     context.parsers = {"broken": Broken()}
     plugin = make_plugin("input", "tail", {"path": str(tmp_path / "app.log"), "parser": "broken",
                                            "read_from_head": "on", "exit_on_eof": "on"}, context=context)
-    pipe = context.pipeline = FakePipeline()
+    pipe = context.runtime = FakeRuntime()
     await run_tail(plugin)  # type: ignore[arg-type]
     assert lines_of(pipe) == ["a", "b"]
     assert plugin.metrics.value("shipper_tail_decode_errors_total", name="tail.0") == 1

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.poll import wait_for_async
-from tests.unit.test_tail_input import FakePipeline, make_tail, stop_tail
+from tests.unit.test_tail_input import FakeRuntime, make_tail, stop_tail
 
 WRITER = r'''
 import os, shutil, sys, time
@@ -67,7 +67,7 @@ async def tail_while_writing(tmp_path: Path, mode: str, inotify: str) -> list[in
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     plugin, pipe = make_tail({"path": str(log), "read_from_head": "on", "rotate_wait": "1",
-                              "refresh_interval": "1", "inotify_watcher": inotify}, FakePipeline())
+                              "refresh_interval": "1", "inotify_watcher": inotify}, FakeRuntime())
     await plugin.start()
     task = asyncio.create_task(plugin.run())
     writer = await asyncio.create_subprocess_exec(sys.executable, str(script), str(log), str(TOTAL), str(EVERY), mode, str(state))

@@ -179,8 +179,8 @@ class TailInput(Input):
                 await self._check_files(now, targets)
                 if (self.exit_on_eof or self.dry) and all(t.at_eof for t in self.files.values()):
                     await self._flush_all()
-                    if not self.dry and self.context.pipeline is not None:
-                        self.context.pipeline.request_shutdown(f"{self.instance_name}: every file read to its end")
+                    if not self.dry and self.context.runtime is not None:
+                        self.context.runtime.request_shutdown(f"{self.instance_name}: every file read to its end")
                     return
             if self._rescan_soon or now - last_scan >= self.refresh:
                 self._rescan_soon = any(t.rotated_at is not None for t in self.files.values())

@@ -32,7 +32,7 @@ from shipper.errors import ConfigError, PermanentError, RetryableError
 from shipper.events import Event
 from shipper.options import Settings
 from shipper.outputs.cloudwatch_logs.options import OPTIONS
-from shipper.outputs.cloudwatch_logs.request import REFUSALS, Batch, Plan, encode_messages, plan
+from shipper.outputs.cloudwatch_logs.request import REFUSALS, PutLogEventsRequest, StreamRequests, encode_messages, plan
 from shipper.outputs.cloudwatch_logs.result import check_answer, rejected_events
 from shipper.outputs.cloudwatch_logs.transport import AwsLogs, LogsTransport
 from shipper.outputs.result import REJECTED as RESULT_REJECTED, FlushResult
@@ -173,7 +173,7 @@ class CloudWatchLogs(Output):
                 level=logging.WARNING,
             )
 
-    def _plans(self, tag: str, events: list[Event]) -> dict[Destination, tuple[list[Event], Plan]]:
+    def _plans(self, tag: str, events: list[Event]) -> dict[Destination, tuple[list[Event], StreamRequests]]:
         now_ms = self.context.now_ns() // 1_000_000
         return {
             dest: (routed, plan(routed, self.messages(routed), now_ms, self.retention_days))
@@ -218,7 +218,7 @@ class CloudWatchLogs(Output):
             result.merge(part)
         return result
 
-    def _account(self, dest: Destination, planned: Plan, result: FlushResult) -> None:
+    def _account(self, dest: Destination, planned: StreamRequests, result: FlushResult) -> None:
         """Drop (counted by the engine, per reason) what the batching left out; count what it truncated."""
         for reason, amount in Counter(reason for _, reason in planned.refused).items():
             self.count(SKIPPED, amount, reason=reason)
@@ -234,7 +234,7 @@ class CloudWatchLogs(Output):
                 f"{where}: {planned.truncated} events over CloudWatch's 1 MiB limit truncated{note}", level=logging.WARNING,
             )
 
-    async def _send(self, dest: Destination, routed: list[Event], planned: Plan) -> FlushResult:
+    async def _send(self, dest: Destination, routed: list[Event], planned: StreamRequests) -> FlushResult:
         result = FlushResult()
         assert self._parallel is not None, "flush before start"
         async with self._parallel:
@@ -328,6 +328,6 @@ class CloudWatchLogs(Output):
         self._groups.add(group)
 
 
-def _events_of(routed: list[Event], batches: list[Batch]) -> list[Event]:
+def _events_of(routed: list[Event], batches: list[PutLogEventsRequest]) -> list[Event]:
     """The input events that ``batches`` carry."""
     return [routed[i] for batch in batches for i in batch.indexes]

@@ -83,7 +83,7 @@ def encode_messages(events: list[Event], log_key: str | None) -> list[str | None
 
 
 @dataclass(slots=True)
-class Batch:
+class PutLogEventsRequest:
     """One PutLogEvents request: sorted timestamps (ms) and messages, and which input events they are."""
 
     timestamps: list[int] = field(default_factory=list)
@@ -98,24 +98,24 @@ class Batch:
 
 
 @dataclass(slots=True)
-class Plan:
+class StreamRequests:
     """The requests for one stream, and the events left out (index, reason code) or truncated."""
 
-    batches: list[Batch] = field(default_factory=list)
+    batches: list[PutLogEventsRequest] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
     truncated: int = 0
     #: of the truncated, the JSON messages that could not be kept valid JSON (cut as plain text).
     truncated_json_broken: int = 0
 
 
-def plan(events: list[Event], messages: list[str | None], now_ms: int, retention_days: int = 0) -> Plan:
+def plan(events: list[Event], messages: list[str | None], now_ms: int, retention_days: int = 0) -> StreamRequests:
     """Split events (with their encoded messages) into valid requests; see the module doc.
 
     ``now_ms`` is the clock the windows are measured from (the real time, or
     dry-run's ``--now``); ``retention_days`` (0 = never expire) narrows the
     oldest acceptable time to the group's retention when it is shorter.
     """
-    result = Plan()
+    result = StreamRequests()
     stamps = [ts // 1_000_000 for ts, _ in events]
     if not stamps:
         return result
@@ -136,7 +136,7 @@ def plan(events: list[Event], messages: list[str | None], now_ms: int, retention
 
 
 def _screen(
-    stamps: list[int], messages: list[str | None], oldest: int, newest: int, result: Plan, old_reason: str
+    stamps: list[int], messages: list[str | None], oldest: int, newest: int, result: StreamRequests, old_reason: str
 ) -> tuple[list[int], list[int]]:
     """The slow path: leave out missing/empty/out-of-window events, size the rest."""
     sizes = [0] * len(messages)
@@ -158,7 +158,7 @@ def _screen(
     return sizes, keep
 
 
-def _truncate(messages: list[str | None], sizes: list[int], keep: list[int], result: Plan) -> None:
+def _truncate(messages: list[str | None], sizes: list[int], keep: list[int], result: StreamRequests) -> None:
     for index in keep:
         if sizes[index] > MAX_EVENT_BYTES + EVENT_OVERHEAD:
             cut, how = truncate_message(messages[index], MAX_EVENT_BYTES)  # type: ignore[arg-type]
@@ -168,7 +168,7 @@ def _truncate(messages: list[str | None], sizes: list[int], keep: list[int], res
             result.truncated_json_broken += how == JSON_AS_TEXT
 
 
-def _split(order: list[int], stamps: list[int], sizes: list[int], messages: list[str], result: Plan) -> None:
+def _split(order: list[int], stamps: list[int], sizes: list[int], messages: list[str], result: StreamRequests) -> None:
     """Cut the time-sorted events into requests by count, bytes and 24 h span (bisect per request)."""
     times = [stamps[i] for i in order]
     total = list(accumulate([sizes[i] for i in order]))
@@ -181,5 +181,5 @@ def _split(order: list[int], stamps: list[int], sizes: list[int], messages: list
             bisect_left(times, times[start] + MAX_SPAN_MS, start, count),
         )
         indexes = order[start:end]
-        result.batches.append(Batch(times[start:end], [messages[i] for i in indexes], indexes, total[end - 1] - base))
+        result.batches.append(PutLogEventsRequest(times[start:end], [messages[i] for i in indexes], indexes, total[end - 1] - base))
         start = end

@@ -16,7 +16,14 @@ from shipper.errors import ConfigError
 from shipper.events import Event
 from shipper.options import Settings
 from shipper.outputs.kinesis_firehose.options import OPTIONS
-from shipper.outputs.kinesis_firehose.request import REFUSALS, Plan, TimeFormatter, compressor, encode_records, plan
+from shipper.outputs.kinesis_firehose.request import (
+    REFUSALS,
+    FirehoseRequests,
+    TimeFormatter,
+    compressor,
+    encode_records,
+    plan,
+)
 from shipper.outputs.kinesis_firehose.result import failed_positions, first_error
 from shipper.outputs.kinesis_firehose.transport import AwsFirehose, FirehoseTransport
 from shipper.outputs.result import FlushResult
@@ -63,7 +70,7 @@ class KinesisFirehose(Output):
         """Each event's record data (uncompressed); None when it has no ``log_key``."""
         return encode_records(events, self.log_key, self.time_key, self.time_format)
 
-    def _plan(self, events: list[Event]) -> Plan:
+    def _plan(self, events: list[Event]) -> FirehoseRequests:
         return plan(self.encode(events), self.compress)
 
     def dry_run(self, tag: str, events: list[Event]) -> DryRunBatch:
@@ -109,7 +116,7 @@ class KinesisFirehose(Output):
                 )
         return result
 
-    def _account(self, planned: Plan, result: FlushResult) -> None:
+    def _account(self, planned: FirehoseRequests, result: FlushResult) -> None:
         for reason, amount in Counter(reason for _, reason in planned.refused).items():
             self.count(SKIPPED, amount, reason=reason)
             result.add_dropped(f"{reason}: {REFUSALS[reason]}", amount)

@@ -108,7 +108,7 @@ def encode_records(events: list[Event], log_key: str | None, time_key: str | Non
 
 
 @dataclass(slots=True)
-class Batch:
+class PutRecordBatchRequest:
     """One PutRecordBatch: the data of each record and which input events they are."""
 
     data: list[bytes] = field(default_factory=list)
@@ -122,17 +122,17 @@ class Batch:
 
 
 @dataclass(slots=True)
-class Plan:
+class FirehoseRequests:
     """The requests, and the records left out as (index, reason code)."""
 
-    batches: list[Batch] = field(default_factory=list)
+    batches: list[PutRecordBatchRequest] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
 
 
-def plan(data: list[bytes | None], compress: Callable[[bytes], bytes] | None = None) -> Plan:
+def plan(data: list[bytes | None], compress: Callable[[bytes], bytes] | None = None) -> FirehoseRequests:
     """Compress (optionally) and cut records into requests of at most 500 records / 4 MiB."""
-    result = Plan()
-    batch = Batch()
+    result = FirehoseRequests()
+    batch = PutRecordBatchRequest()
     for index, item in enumerate(data):
         if item is None:
             result.refused.append((index, "missing_log_key"))
@@ -145,7 +145,7 @@ def plan(data: list[bytes | None], compress: Callable[[bytes], bytes] | None = N
             continue
         if len(batch.data) >= MAX_BATCH_RECORDS or batch.nbytes + size > MAX_BATCH_BYTES:
             result.batches.append(batch)
-            batch = Batch()
+            batch = PutRecordBatchRequest()
         batch.data.append(item)
         batch.indexes.append(index)
         batch.nbytes += size

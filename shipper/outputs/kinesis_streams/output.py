@@ -22,7 +22,7 @@ from shipper.events import Event
 from shipper.options import Settings
 from shipper.outputs.kinesis_firehose.request import TimeFormatter, encode_records
 from shipper.outputs.kinesis_streams.options import OPTIONS
-from shipper.outputs.kinesis_streams.records import Entry, Plan, RandomKeys, plan
+from shipper.outputs.kinesis_streams.records import Entry, KinesisRequests, RandomKeys, plan
 from shipper.outputs.kinesis_streams.result import failed_positions, first_error
 from shipper.outputs.kinesis_streams.transport import AwsPutRecords, PutRecordsTransport
 from shipper.outputs.result import FlushResult
@@ -88,7 +88,7 @@ class KinesisStreams(Output):
             else:
                 yield Entry(data, self.partition_keys()), [index]
 
-    def _plan(self, tag: str, events: list[Event]) -> tuple[Plan, Refused]:
+    def _plan(self, tag: str, events: list[Event]) -> tuple[KinesisRequests, Refused]:
         refused: Refused = []
         planned = plan(list(self.entries(tag, events, refused)))
         refused.extend((index, "too_large") for index in planned.too_large)

@@ -61,7 +61,7 @@ class RandomKeys:
 
 
 @dataclass(slots=True)
-class Batch:
+class PutRecordsRequest:
     """One PutRecords request: its records and which input events they carry (one list per record)."""
 
     entries: list[Entry] = field(default_factory=list)
@@ -76,17 +76,17 @@ class Batch:
 
 
 @dataclass(slots=True)
-class Plan:
+class KinesisRequests:
     """The requests for one chunk, and the records left out for being over :data:`MAX_RECORD_BYTES`."""
 
-    batches: list[Batch] = field(default_factory=list)
+    batches: list[PutRecordsRequest] = field(default_factory=list)
     too_large: list[int] = field(default_factory=list)
 
 
-def plan(entries: list[tuple[Entry, list[int]]]) -> Plan:
+def plan(entries: list[tuple[Entry, list[int]]]) -> KinesisRequests:
     """Cut records (each with the input event indexes it carries) into requests within the limits."""
-    result = Plan()
-    batch = Batch()
+    result = KinesisRequests()
+    batch = PutRecordsRequest()
     for entry, events in entries:
         size = entry.size
         if size > MAX_RECORD_BYTES:
@@ -94,7 +94,7 @@ def plan(entries: list[tuple[Entry, list[int]]]) -> Plan:
             continue
         if len(batch.entries) >= MAX_RECORDS_PER_CALL or batch.nbytes + size > MAX_BYTES_PER_CALL:
             result.batches.append(batch)
-            batch = Batch()
+            batch = PutRecordsRequest()
         batch.entries.append(entry)
         batch.events.append(events)
         batch.nbytes += size
