@@ -250,7 +250,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             default = f" (default: {default_text(option)})" if default_text(option) else ""
             flags = "".join([" [required]" if option.required else "", " [repeatable]" if option.repeatable else ""])
             choices = f" one of: {', '.join(option.choices)}." if option.choices else ""
-            print(f"  {option.name:<32} {option.type:<8} {option.help}{choices}{default}{flags}")
+            text = option.ignored_note if option.ignored else option.help
+            print(f"  {option.name:<32} {option.type:<8} {text}{choices}{default}{flags}")
     return 0
 
 

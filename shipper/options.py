@@ -77,6 +77,24 @@ def parse_str(text: str) -> str:
     return text
 
 
+def parse_retry_limit(text: str, where: Location | None = None) -> int | None:
+    """``Retry_Limit``: a count of retries, ``no_limits``/``false`` (None = unlimited), or ``no_retries`` (0)."""
+    word = text.strip().lower()
+    if word in ("no_limits", "false", "off"):
+        return None
+    if word == "no_retries":
+        return 0
+    try:
+        value = int(word)
+    except ValueError:
+        raise ConfigError(
+            f"Retry_Limit: expected a number, no_limits, False or no_retries, got {text!r}", where
+        ) from None
+    if value < 0:
+        raise ConfigError(f"Retry_Limit: must not be negative, got {value}", where)
+    return value
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "str": parse_str,
     "int": parse_int,
@@ -95,6 +113,10 @@ class Option:
     ``default`` is given as Fluent Bit writes it (text) or already typed;
     ``repeatable`` options collect every occurrence into a list in config
     order.  ``choices`` restricts values (compared case-insensitively).
+    ``ignored`` marks a Fluent Bit option shipper accepts so a config keeps
+    working, but that changes nothing here (``help`` says why): ``shipper
+    plugins`` and the plugin pages say so, and ``check`` warns where a
+    config sets it (:func:`ignored_options`).
     """
 
     name: str
@@ -104,6 +126,7 @@ class Option:
     required: bool = False
     repeatable: bool = False
     choices: tuple[str, ...] | None = None
+    ignored: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in PARSERS:
@@ -112,6 +135,12 @@ class Option:
     @property
     def key(self) -> str:
         return self.name.lower()
+
+    @property
+    def ignored_note(self) -> str:
+        """``accepted and ignored: <why>`` for an ``ignored`` option."""
+        why = self.help.removeprefix("accepted for compatibility").lstrip(";:, ")
+        return f"accepted and ignored: {why}" if why else "accepted and ignored"
 
     def convert(self, text: str) -> Any:
         value = PARSERS[self.type](text)
@@ -188,6 +217,15 @@ def suggest(word: str, candidates: Iterable[str]) -> str:
     """A " (did you mean X?)" hint for a misspelt word, or an empty string."""
     close = difflib.get_close_matches(word.lower(), [c.lower() for c in candidates], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def ignored_options(table: Iterable[Option], settings: Settings, what: str) -> list[ConfigError]:
+    """A warning for each option of ``table`` that ``settings`` set but that is accepted and ignored."""
+    return [
+        ConfigError(f"{what}: option {option.name!r} is {option.ignored_note}", settings.where(option.name))
+        for option in table
+        if option.ignored and settings.is_set(option.name)
+    ]
 
 
 def resolve(

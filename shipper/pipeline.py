@@ -14,20 +14,20 @@ from shipper.config.variables import conceal
 from shipper.errors import ConfigError, ConfigErrors, Location
 from shipper.metrics import Metrics
 from shipper.multiline import build_multiline_parsers
-from shipper.options import Option, Property, Settings, resolve, suggest
+from shipper.options import Option, Property, Settings, ignored_options, resolve, suggest
 from shipper.parsers import build_parsers
 from shipper.plugin import Context, DryRun, Filter, Input, Output, Plugin
 
 SERVICE_OPTIONS = (
     Option("flush", "float", default=1.0, help="seconds between output flushes"),
     Option("grace", "duration", default="5", help="seconds to drain on SIGTERM"),
-    Option("daemon", "bool", default="off", help="accepted for compatibility; shipper stays in the foreground"),
+    Option("daemon", "bool", default="off", ignored=True, help="accepted for compatibility; shipper stays in the foreground"),
     Option("log_level", default="info", choices=("off", "error", "warn", "warning", "info", "debug", "trace")),
     Option("log_file", help="write shipper's own log here instead of stderr"),
     Option("log_format", default="text", choices=("text", "json"), help="shipper's own log format"),
     Option("parsers_file", repeatable=True, help="file of [PARSER]/[MULTILINE_PARSER] sections"),
-    Option("plugins_file", help="accepted for compatibility; shipper has no external plugins"),
-    Option("streams_file", help="accepted for compatibility; stream processing is not supported"),
+    Option("plugins_file", ignored=True, help="accepted for compatibility; shipper has no external plugins"),
+    Option("streams_file", ignored=True, help="accepted for compatibility; stream processing is not supported"),
     Option("http_server", "bool", default="off", help="serve the monitoring API"),
     Option("http_listen", default="0.0.0.0", help="monitoring API address"),
     Option("http_port", "int", default=2020, help="monitoring API port"),
@@ -37,7 +37,7 @@ SERVICE_OPTIONS = (
     Option("hc_retry_failure_count", "int", default=5, help="unhealthy after this many failed retries per period"),
     Option("hc_period", "int", default=60, help="health check period in seconds"),
     Option("hot_reload", "bool", default="off", help="reload when the config files change"),
-    Option("hot_reload.ensure_thread_safety", "bool", default="on", help="accepted for compatibility"),
+    Option("hot_reload.ensure_thread_safety", "bool", default="on", ignored=True, help="accepted for compatibility"),
     Option("storage.path", help="directory for filesystem buffering"),
     Option("storage.sync", default="normal", choices=("normal", "full")),
     Option("storage.checksum", "bool", default="off"),
@@ -47,11 +47,11 @@ SERVICE_OPTIONS = (
     Option("storage.delete_irrecoverable_chunks", "bool", default="off"),
     Option("scheduler.base", "float", default=5.0, help="base of the retry backoff, seconds"),
     Option("scheduler.cap", "float", default=2000.0, help="cap of the retry backoff, seconds"),
-    Option("coro_stack_size", "size", help="accepted for compatibility"),
-    Option("json.convert_nan_to_null", "bool", default="off", help="accepted for compatibility"),
-    Option("dns.mode", help="accepted for compatibility"),
-    Option("dns.resolver", help="accepted for compatibility"),
-    Option("sp.convert_from_str_to_num", "bool", default="on", help="accepted for compatibility"),
+    Option("coro_stack_size", "size", ignored=True, help="accepted for compatibility"),
+    Option("json.convert_nan_to_null", "bool", default="off", ignored=True, help="accepted for compatibility"),
+    Option("dns.mode", ignored=True, help="accepted for compatibility"),
+    Option("dns.resolver", ignored=True, help="accepted for compatibility"),
+    Option("sp.convert_from_str_to_num", "bool", default="on", ignored=True, help="accepted for compatibility"),
 )
 
 
@@ -81,11 +81,13 @@ def service_settings(document: ConfigDocument, errors: list[ConfigError]) -> Set
             seen[key] = len(properties)
             properties.append(prop)
     location = document.service[0].location if document.service else Location(document.files[0] if document.files else "<config>")
-    return resolve(SERVICE_OPTIONS, properties, location, "[SERVICE]", "service", errors)
+    settings = resolve(SERVICE_OPTIONS, properties, location, "[SERVICE]", "service", errors)
+    document.warnings.extend(ignored_options(SERVICE_OPTIONS, settings, "[SERVICE]"))
+    return settings
 
 
 def _instantiate(
-    section: Section, kind: str, index: int, context: Context, errors: list[ConfigError]
+    section: Section, kind: str, index: int, context: Context, errors: list[ConfigError], warnings: list[ConfigError]
 ) -> Plugin | None:
     name = section.plugin_name
     what = f"[{kind.upper()}]"
@@ -106,6 +108,7 @@ def _instantiate(
     settings = resolve(cls.option_table(), section.properties, section.location, f"{what} {name}", instance_name, errors)
     if len(errors) > before:
         return None
+    warnings.extend(ignored_options(cls.option_table(), settings, f"{what} {name}"))
     try:
         return cls(settings, context)
     except ConfigErrors as exc:
@@ -134,7 +137,7 @@ def build(document: ConfigDocument, dry_run: DryRun | None = None, metrics: Metr
     built: dict[str, list[Plugin]] = {"input": [], "filter": [], "output": []}
     for kind, sections in (("input", document.inputs), ("filter", document.filters), ("output", document.outputs)):
         for index, section in enumerate(sections):
-            plugin = _instantiate(section, kind, index, context, errors)
+            plugin = _instantiate(section, kind, index, context, errors, document.warnings)
             if plugin is not None:
                 built[kind].append(plugin)
     if not service.get("storage.path"):

@@ -28,10 +28,9 @@ from typing import Any, ClassVar, Protocol
 
 import orjson
 
-from shipper.engine.retry import parse_retry_limit
 from shipper.events import Event
 from shipper.metrics import Metrics
-from shipper.options import Option, Settings
+from shipper.options import Option, Settings, parse_retry_limit
 from shipper.outputs.result import FlushResult
 from shipper.packed import EventBatch, Packed
 
@@ -145,7 +144,7 @@ INPUT_COMMON: tuple[Option, ...] = (
     Option("mem_buf_limit", "size", help="pause the input while this many bytes are buffered"),
     Option("storage.type", default="memory", choices=("memory", "filesystem"), help="buffer in memory or on disk"),
     Option("storage.pause_on_chunks_overlimit", "bool", default="off", help="pause when storage.max_chunks_up is hit"),
-    Option("threaded", "bool", default="off", help="accepted for compatibility; shipper runs inputs as tasks"),
+    Option("threaded", "bool", default="off", ignored=True, help="accepted for compatibility; shipper runs inputs as tasks"),
 )
 
 FILTER_COMMON: tuple[Option, ...] = (
@@ -168,9 +167,9 @@ NET_OPTIONS: tuple[Option, ...] = (
     Option("net.connect_timeout", "duration", default="10", help="seconds to wait for a connection"),
     Option("net.keepalive", "bool", default="on", help="reuse connections"),
     Option("net.keepalive_idle_timeout", "duration", default="30", help="close idle connections after this"),
-    Option("net.keepalive_max_recycle", "int", default=2000, help="accepted for compatibility"),
-    Option("net.dns.mode", help="accepted for compatibility"),
-    Option("net.source_address", help="accepted for compatibility"),
+    Option("net.keepalive_max_recycle", "int", default=2000, ignored=True, help="accepted for compatibility"),
+    Option("net.dns.mode", ignored=True, help="accepted for compatibility"),
+    Option("net.source_address", ignored=True, help="accepted for compatibility"),
 )
 TLS_OPTIONS: tuple[Option, ...] = (
     Option("tls", "bool", default="off", help="use TLS"),
@@ -181,7 +180,7 @@ TLS_OPTIONS: tuple[Option, ...] = (
     Option("tls.key_file", help="client private key"),
     Option("tls.key_passwd", help="password of the client key"),
     Option("tls.vhost", help="server name for SNI"),
-    Option("tls.debug", "int", default=1, help="accepted for compatibility"),
+    Option("tls.debug", "int", default=1, ignored=True, help="accepted for compatibility"),
 )
 
 
@@ -262,6 +261,8 @@ class Output(Plugin):
         super().__init__(settings, context)
         #: retries per batch, None for unlimited; validated here so ``check`` reports a bad value.
         self.retry_limit = parse_retry_limit(str(settings["retry_limit"]), settings.where("retry_limit"))
+        #: concurrent flushes (``Workers``); outputs size their connection pools from it.
+        self.workers: int = max(1, settings["workers"])
 
     def pack(self, events: list[Event]) -> Packed | None:
         """How this output holds records until it flushes them; None: as JSON (:class:`~shipper.packed.Packed`).

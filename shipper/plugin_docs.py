@@ -47,7 +47,8 @@ def options_markdown(cls: type[Plugin]) -> str:
     """One plugin's options as a Markdown table: the kind's common options first, then its own."""
     lines = ["| option | type | default | description |", "|---|---|---|---|"]
     for option in cls.option_table():
-        notes = [option.help.rstrip(".")] if option.help else []
+        text = option.ignored_note if option.ignored else option.help
+        notes = [text.rstrip(".")] if text else []
         if option.choices:
             notes.append("one of " + ", ".join(f"`{c}`" for c in option.choices))
         if option.required:

@@ -24,7 +24,7 @@ AWS_OPTIONS = (
     Option("role_arn", help="IAM role to assume (with refreshing credentials) for every call"),
     Option("external_id", help="external ID given when assuming role_arn"),
     Option("sts_endpoint", help="custom STS endpoint used to assume role_arn"),
-    Option("auto_retry_requests", "bool", default="on", help="accepted for compatibility; the engine retries"),
+    Option("auto_retry_requests", "bool", default="on", ignored=True, help="accepted for compatibility; the engine retries"),
     Option("net.read_timeout", "duration", default="30", help="seconds to wait for a response before retrying"),
 )
 

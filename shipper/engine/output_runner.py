@@ -73,7 +73,7 @@ class OutputRunner:
         self.printer = printer
         self.rng = rng or random.Random()
         self.store = store
-        self.workers = max(1, int(output.settings.get("workers", 1)))
+        self.workers = output.workers
         self._pending: dict[str, Batch] = {}
         self._ready: asyncio.Queue[Batch] = asyncio.Queue()
         self._outstanding = 0

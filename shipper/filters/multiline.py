@@ -101,10 +101,10 @@ class MultilineFilter(Filter):
         Option("mode", default="parser", choices=("parser", "partial_message"), help="how records are grouped"),
         Option("buffer", "bool", default="true", help="accepted; groups are joined within each chunk"),
         Option("flush_ms", "int", default=2000, help="accepted; groups never outlive their chunk"),
-        Option("emitter_name", help="accepted for compatibility"),
-        Option("emitter_storage.type", default="memory", help="accepted for compatibility"),
-        Option("emitter_mem_buf_limit", "size", default="10M", help="accepted for compatibility"),
-        Option("debug_flush", "bool", default="false", help="accepted for compatibility"),
+        Option("emitter_name", ignored=True, help="accepted for compatibility"),
+        Option("emitter_storage.type", default="memory", ignored=True, help="accepted for compatibility"),
+        Option("emitter_mem_buf_limit", "size", default="10M", ignored=True, help="accepted for compatibility"),
+        Option("debug_flush", "bool", default="false", ignored=True, help="accepted for compatibility"),
     )
 
     def __init__(self, settings: Settings, context: Context) -> None:

@@ -36,7 +36,7 @@ class ParserFilter(Filter):
         Option("parser", repeatable=True, help="parser name; several are tried in order"),
         Option("preserve_key", "bool", default="off", help="keep Key_Name in the parsed record"),
         Option("reserve_data", "bool", default="off", help="keep the other original fields"),
-        Option("unescape_key", "bool", default="off", help="accepted for compatibility (deprecated in Fluent Bit)"),
+        Option("unescape_key", "bool", default="off", ignored=True, help="accepted for compatibility (deprecated in Fluent Bit)"),
     )
 
     def __init__(self, settings: Settings, context: Context) -> None:

@@ -66,9 +66,12 @@ class RewriteTagFilter(Filter):
     summary = "re-emit records under a tag built from their content"
     options = (
         Option("rule", repeatable=True, help="$KEY REGEX NEW_TAG KEEP"),
-        Option("emitter_name", help="name of the internal emitter (metrics)"),
-        Option("emitter_storage.type", default="memory", choices=("memory", "filesystem"), help="emitter buffer"),
-        Option("emitter_mem_buf_limit", "size", default="10M", help="memory limit of re-emitted data"),
+        Option("emitter_name", ignored=True,
+               help="re-emitted records go straight back into the filter chain; there is no emitter input to name"),
+        Option("emitter_storage.type", default="memory", choices=("memory", "filesystem"), ignored=True,
+               help="re-emitted records share the original chunk's buffer and storage"),
+        Option("emitter_mem_buf_limit", "size", default="10M", ignored=True,
+               help="re-emitted records count against the original input's Mem_Buf_Limit"),
     )
 
     def __init__(self, settings: Settings, context: Context) -> None:
@@ -89,8 +92,6 @@ class RewriteTagFilter(Filter):
             self.rules.append(RewriteRule(compile_accessor(key).get, search, template, keep_flag))
         if not self.rules:
             raise ConfigError("rewrite_tag: at least one Rule is required", settings.location)
-        self.emitter_name: str = settings.get("emitter_name") or f"emitter_for_{self.instance_name}"
-        self.emitter_mem_buf_limit: int = settings["emitter_mem_buf_limit"]
 
     def _check_loop(self, template: Template, prop: Any) -> None:
         """Reject a new tag that this filter's own Match/Match_Regex could select again."""

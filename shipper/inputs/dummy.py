@@ -21,7 +21,7 @@ class DummyInput(Input):
     summary = "generate a fixed record at a fixed rate"
     options = (
         Option("dummy", default='{"message":"dummy"}', help="the JSON record to emit"),
-        Option("metadata", default="{}", help="accepted for compatibility (record metadata)"),
+        Option("metadata", default="{}", ignored=True, help="accepted for compatibility (record metadata)"),
         Option("rate", "float", default=1.0, help="records per second"),
         Option("interval_sec", "int", default=0, help="seconds between records (overrides rate)"),
         Option("interval_nsec", "int", default=0, help="nanoseconds between records (overrides rate)"),

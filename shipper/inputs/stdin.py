@@ -24,7 +24,7 @@ class StdinInput(Input):
     summary = "read JSON records (or text with a Parser) from standard input"
     options = (
         Option("parser", help="parser for each line; without it lines must be JSON objects"),
-        Option("buffer_size", "size", default="16k", help="accepted for compatibility"),
+        Option("buffer_size", "size", default="16k", ignored=True, help="accepted for compatibility"),
     )
 
     def __init__(self, settings: Settings, context: Context) -> None:

@@ -80,8 +80,8 @@ GO_RECORD_OPTIONS = (
     Option("time_key", help="add the record time under this key"),
     Option("time_key_format", default=GO_DEFAULT_TIME_FORMAT, help="strftime format of time_key; %L ms, %f µs"),
     Option("replace_dots", help="replace '.' in key names with this text"),
-    Option("experimental_concurrency", "int", default=0, help=f"{COMPAT}: shipper sends concurrently per Workers, without dropping"),
-    Option("experimental_concurrency_retries", "int", default=4, help=f"{COMPAT}: Retry_Limit governs retries"),
+    Option("experimental_concurrency", "int", default=0, ignored=True, help=f"{COMPAT}: shipper sends concurrently per Workers, without dropping"),
+    Option("experimental_concurrency_retries", "int", default=4, ignored=True, help=f"{COMPAT}: Retry_Limit governs retries"),
 )
 MAX_EXPERIMENTAL_CONCURRENCY = 10
 

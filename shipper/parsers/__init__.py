@@ -52,7 +52,7 @@ PARSER_OPTIONS = (
     Option("time_format", help="strptime format of the time field, plus %L (fraction) and %z"),
     Option("time_keep", "bool", default="off", help="keep the time field in the record"),
     Option("time_offset", help="offset of times without %z, e.g. +0200"),
-    Option("time_strict", "bool", default="on", help="accepted for compatibility; text after the format is ignored"),
+    Option("time_strict", "bool", default="on", ignored=True, help="accepted for compatibility; text after the format is ignored"),
     Option("time_system_timezone", "bool", default="off", help="times without %z are in the local timezone"),
     Option("types", help="KEY:TYPE ... with integer, float, bool, hex, string"),
     Option("decode_field", repeatable=True, help="TYPE KEY [try_next|do_next]: decode and merge a map"),

@@ -18,7 +18,7 @@ import pytest
 
 from shipper.config.loader import load_config
 from shipper.config.model import ConfigDocument
-from shipper.engine.retry import parse_retry_limit
+from shipper.options import parse_retry_limit
 from tests.deploy.shipped import DEPLOY, SAMPLE_ENV, shipped_configs
 
 CONFIG = DEPLOY.parent / "config"

@@ -163,3 +163,16 @@ def test_check_rejects_a_bad_retry_limit(write):
     result = shipper("check", "-c", str(conf))
     assert result.returncode == 2
     assert f"{conf}:6: Retry_Limit" in result.stderr
+
+
+def test_check_and_plugins_say_an_option_is_accepted_and_ignored(write):
+    conf = write(
+        "fluent-bit.conf",
+        "[INPUT]\n    Name dummy\n[FILTER]\n    Name rewrite_tag\n    Match dummy.*\n"
+        "    Rule $message ^(dummy)$ copied false\n    Emitter_Name re_emitted\n[OUTPUT]\n    Name null\n    Match *\n",
+    )
+    checked = shipper("check", "-c", str(conf))
+    assert checked.returncode == 0
+    assert f"{conf}:7: [FILTER] rewrite_tag: option 'emitter_name' is accepted and ignored" in checked.stderr
+    listed = shipper("plugins", "rewrite_tag")
+    assert any(line.split()[:1] == ["emitter_name"] and "accepted and ignored" in line for line in listed.stdout.splitlines())

@@ -13,8 +13,9 @@ import pytest
 from shipper.config.model import ConfigDocument
 from shipper.engine.core import Engine
 from shipper.engine.dryrun import DryRunPrinter
-from shipper.engine.retry import backoff_delay, parse_retry_limit
+from shipper.engine.retry import backoff_delay
 from shipper.errors import ConfigError, PermanentError, RetryableError
+from shipper.options import parse_retry_limit
 from shipper.outputs.result import FlushResult
 from shipper.packed import Packed
 from shipper.pipeline import Pipeline

@@ -6,6 +6,7 @@ import pytest
 
 from shipper.errors import ConfigError
 from shipper.filters.rewrite_tag import globs_intersect
+from shipper.options import ignored_options
 from tests.factory import make_context, make_plugin
 
 
@@ -102,9 +103,11 @@ def test_rule_errors(rule: str, message: str) -> None:
         make([rule])
 
 
-def test_emitter_options() -> None:
+def test_emitter_options_are_accepted_and_said_to_be_ignored() -> None:
     plugin, _ = make([r"$a ^x$ b false"], emitter_name="re_emitted", emitter_mem_buf_limit="5M")
-    assert plugin.emitter_name == "re_emitted" and plugin.emitter_mem_buf_limit == 5_000_000
+    warnings = [str(w) for w in ignored_options(plugin.option_table(), plugin.settings, "[FILTER] rewrite_tag")]
+    assert [w.split(": option ")[1].split(" is ")[0] for w in warnings] == ["'emitter_name'", "'emitter_mem_buf_limit'"]
+    assert all("accepted and ignored" in w for w in warnings)
 
 
 @pytest.mark.parametrize(

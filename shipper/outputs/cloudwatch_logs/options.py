@@ -19,8 +19,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("log_group_class", choices=("standard", "infrequent_access"), help="class of groups this output creates"),
     Option("log_retention_days", "int", default=0, help="retention set on groups this output creates (0 = never expire)"),
     Option("extra_user_agent", help="text appended to the User-Agent"),
-    Option("metric_namespace", help="accepted for compatibility (EMF from metrics records is not supported)"),
-    Option("metric_dimensions", help="accepted for compatibility (EMF from metrics records is not supported)"),
+    Option("metric_namespace", ignored=True, help="accepted for compatibility (EMF from metrics records is not supported)"),
+    Option("metric_dimensions", ignored=True, help="accepted for compatibility (EMF from metrics records is not supported)"),
     *NET_OPTIONS,
     *TLS_OPTIONS,
 )

@@ -92,9 +92,8 @@ class CloudWatchLogs(Output):
         self.log_key: str | None = settings.get("log_key") or None
         self.group_template: Template | None = self._template("log_group_template")
         self.stream_template: Template | None = self._template("log_stream_template")
-        workers = max(1, int(settings.get("workers", 1)))
         self.aws = AwsSettings.from_settings(
-            settings, user_agent_extra=settings.get("extra_user_agent"), max_connections=MAX_PARALLEL_STREAMS * workers
+            settings, user_agent_extra=settings.get("extra_user_agent"), max_connections=MAX_PARALLEL_STREAMS * self.workers
         )
         self.transport: LogsTransport | None = None
         self._streams: set[Destination] = set()

@@ -13,7 +13,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("time_key_format", default="%Y-%m-%dT%H:%M:%S", help="strftime format of time_key; %3N ms, %9N/%L ns"),
     Option("log_key", help="send only this key's value instead of the whole record"),
     Option("compression", choices=("gzip", "zstd", "arrow", "none"), help="compress each record: gzip, or zstd with the zstandard package"),
-    Option("simple_aggregation", "bool", default="off", help="accepted for compatibility; records are sent one per Firehose record"),
+    Option("simple_aggregation", "bool", default="off", ignored=True, help="accepted for compatibility; records are sent one per Firehose record"),
     *NET_OPTIONS,
     *TLS_OPTIONS,
 )

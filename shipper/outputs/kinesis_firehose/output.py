@@ -53,8 +53,7 @@ class KinesisFirehose(Output):
             self.compress = compressor((settings.get("compression") or "").lower() or None)
         except ValueError as exc:
             raise ConfigError(str(exc), settings.where("compression")) from None
-        workers = max(1, int(settings.get("workers", 1)))
-        self.aws = AwsSettings.from_settings(settings, max_connections=workers + 1)
+        self.aws = AwsSettings.from_settings(settings, max_connections=self.workers + 1)
         self.transport: FirehoseTransport | None = None
 
     async def start(self) -> None:

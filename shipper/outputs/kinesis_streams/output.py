@@ -61,8 +61,7 @@ class KinesisStreams(Output):
             self.log.warning("time_key is ignored because log_key sends only one value (as in Fluent Bit)")
         self.time_format = TimeFormatter(settings["time_key_format"]) if self.time_key else None
         self.partition_keys = RandomKeys()
-        workers = max(1, int(settings.get("workers", 1)))
-        self.aws = self.aws_settings(settings, workers + 1)
+        self.aws = self.aws_settings(settings, self.workers + 1)
         self.transport: PutRecordsTransport | None = None
 
     def aws_settings(self, settings: Settings, max_connections: int) -> AwsSettings:

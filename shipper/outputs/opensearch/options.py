@@ -29,7 +29,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("write_operation", default="create", choices=WRITE_OPERATIONS, help="bulk action"),
     Option("replace_dots", "bool", default="off", help="turn '.' in keys into '_'"),
     Option("pipeline", help="ingest pipeline (adds ?pipeline=NAME)"),
-    Option("buffer_size", default="512k", help="accepted for compatibility; responses are always read whole"),
+    Option("buffer_size", default="512k", ignored=True, help="accepted for compatibility; responses are always read whole"),
     Option("trace_output", "bool", default="off", help="print every bulk body to standard output"),
     Option("trace_error", "bool", default="off", help="log the full response of failed requests"),
     Option("http_user", help="basic authentication user"),

@@ -163,7 +163,7 @@ class OpenSearchOutput(Output):
             read_timeout=s["net.read_timeout"],
             keepalive=s["net.keepalive"],
             keepalive_idle_timeout=s["net.keepalive_idle_timeout"],
-            max_connections=max(2, s["workers"] + 1),
+            max_connections=max(2, self.workers + 1),
         )
 
     async def stop(self) -> None:

@@ -67,7 +67,7 @@ OPTIONS = (
     Option("json_date_format", default="iso8601", choices=DATE_FORMATS, help="format of json_date_key"),
     Option("log_key", help="write only this key's value (strings as they are) instead of the whole record"),
     Option("preserve_data_ordering", "bool", default="on",
-           help="accepted for compatibility; objects of one tag are always uploaded in order"),
+           ignored=True, help="accepted for compatibility; objects of one tag are always uploaded in order"),
     *NET_OPTIONS,
     *TLS_OPTIONS,
 )
