@@ -38,7 +38,7 @@ MAX_BATCH_EVENTS = 20_000
 
 
 @dataclass(slots=True)
-class Batch:
+class TagBatch:
     """Records of one tag waiting for the output, packed until a worker flushes them."""
 
     tag: str
@@ -74,8 +74,8 @@ class OutputRunner:
         self.rng = rng or random.Random()
         self.store = store
         self.workers = output.workers
-        self._pending: dict[str, Batch] = {}
-        self._ready: asyncio.Queue[Batch] = asyncio.Queue()
+        self._pending: dict[str, TagBatch] = {}
+        self._ready: asyncio.Queue[TagBatch] = asyncio.Queue()
         self._outstanding = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -85,15 +85,15 @@ class OutputRunner:
         self._reasons = ReasonLog(log)
 
     # -- intake -------------------------------------------------------------
-    def _batch(self, tag: str) -> Batch:
+    def _batch(self, tag: str) -> TagBatch:
         batch = self._pending.get(tag)
         if batch is None:
-            batch = self._pending[tag] = Batch(tag)
+            batch = self._pending[tag] = TagBatch(tag)
             self._outstanding += 1
             self._idle.clear()
         return batch
 
-    def _maybe_ready(self, batch: Batch) -> None:
+    def _maybe_ready(self, batch: TagBatch) -> None:
         if batch.nbytes >= MAX_BATCH_BYTES or batch.count >= MAX_BATCH_EVENTS:
             self._ready.put_nowait(self._pending.pop(batch.tag))
 
@@ -166,7 +166,7 @@ class OutputRunner:
             if self._outstanding == 0:
                 self._idle.set()
 
-    def _absorb_pending(self, batch: Batch) -> None:
+    def _absorb_pending(self, batch: TagBatch) -> None:
         """Take what waits for the same tag into the batch a worker is about to send."""
         more = self._pending.get(batch.tag)
         if more is None or batch.nbytes + more.nbytes > MAX_BATCH_BYTES:
@@ -184,7 +184,7 @@ class OutputRunner:
     def _count(self, metric: str, amount: float = 1) -> None:
         self._metrics.inc(metric, amount, name=self.name)
 
-    def _events(self, batch: Batch) -> EventBatch:
+    def _events(self, batch: TagBatch) -> EventBatch:
         """The batch's events (decoded when the output reads them), with filesystem chunks read back.
 
         Dropped or corrupt chunk files are skipped.
@@ -201,12 +201,12 @@ class OutputRunner:
                     self._count("fluentbit_output_dropped_records_total", chunk.records)
         return EventBatch(packs)
 
-    def _observe_latency(self, batch: Batch) -> None:
+    def _observe_latency(self, batch: TagBatch) -> None:
         now = time.monotonic()
         for delivery in batch.deliveries:
             self._metrics.observe("shipper_output_delivery_latency_seconds", now - delivery.born, name=self.name)
 
-    async def _deliver(self, batch: Batch) -> bool:
+    async def _deliver(self, batch: TagBatch) -> bool:
         """Deliver one batch with retries; False when abandoned at shutdown."""
         events: list[Event] | EventBatch = self._events(batch)
         if not events:

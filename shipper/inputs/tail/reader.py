@@ -27,7 +27,7 @@ _HEAD_CHECK = 64
 
 
 @dataclass(slots=True)
-class Batch:
+class LinesRead:
     """Complete lines read in one go, and the byte range they came from."""
 
     lines: list[str]
@@ -122,7 +122,7 @@ class TailFile:
         self.skip_nuls = True
         self.window.reset(0)
 
-    def read(self, size: int, max_line: int, want_offsets: bool = False, skip_empty: bool = False) -> Batch | None:
+    def read(self, size: int, max_line: int, want_offsets: bool = False, skip_empty: bool = False) -> LinesRead | None:
         """Read up to ``size`` new bytes; None at EOF.  A batch may hold no line (a long line in progress)."""
         pos = self.read_pos
         data = os.pread(self.fd, size, pos)
@@ -142,7 +142,7 @@ class TailFile:
             start = self.offset
             data = stripped
             if not data:
-                return Batch([], start, start)
+                return LinesRead([], start, start)
             self.skip_nuls = False
         buf = self.partial + data if self.partial else data
         cut = buf.rfind(b"\n") + 1
@@ -155,7 +155,7 @@ class TailFile:
                 self.skipping = True
                 self.offset += len(buf)
                 self.partial = b""
-            return Batch([], start, self.offset, [] if want_offsets else None, long_lines)
+            return LinesRead([], start, self.offset, [] if want_offsets else None, long_lines)
         complete = buf[:cut]
         self.partial = buf[cut:]
         first = 0
@@ -175,12 +175,12 @@ class TailFile:
             lines = [line.removesuffix("\r") for line in lines]
         if skip_empty and "" in lines:
             lines = [line for line in lines if line]
-        return Batch(lines, start, end)
+        return LinesRead(lines, start, end)
 
     @staticmethod
     def _slow_split(
         complete: bytes, first: int, start: int, end: int, max_line: int, want_offsets: bool, skip_empty: bool
-    ) -> Batch:
+    ) -> LinesRead:
         """Line by line, for Offset_Key and for batches that may hold an over-long line."""
         lines: list[str] = []
         offsets: list[int] = []
@@ -200,4 +200,4 @@ class TailFile:
                 continue
             lines.append(raw.decode("utf-8", "replace"))
             offsets.append(line_start)
-        return Batch(lines, start, end, offsets if want_offsets else None, long_lines)
+        return LinesRead(lines, start, end, offsets if want_offsets else None, long_lines)
