@@ -86,7 +86,7 @@ class S3(Output):
             self._owned = AwsS3Transport(self.config.bucket, self.aws)
             await self._owned.open()
             self.transport = self._owned
-        self.uploader = Uploader(self.store, self.transport, self.headers, self.policy, self._count)
+        self.uploader = Uploader(self.store, self.transport, self.headers, self.policy, self.count)
         self.uploader.recover()
         return self.uploader
 
@@ -102,9 +102,6 @@ class S3(Output):
             )
         if self._owned is not None:
             await self._owned.close()
-
-    def _count(self, metric: str, amount: float) -> None:
-        self.count(metric, amount)
 
     async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         assert self.uploader is not None, "flush before start"
