@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,19 +21,6 @@ from shipper.logging_setup import (
 )
 
 FLB_LINE = re.compile(r"^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] \[(error| warn| info|debug|trace)\] \[[^\]]+\] ")
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """Put the root and shipper loggers back as they were, whatever the test installed."""
-    root, shipper = logging.getLogger(), logging.getLogger("shipper")
-    handlers, root_level, shipper_level = list(root.handlers), root.level, shipper.level
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(root_level)
-    shipper.setLevel(shipper_level)
 
 
 def test_component_names_follow_fluent_bit() -> None:
@@ -54,7 +40,7 @@ def test_parse_level_accepts_fluent_bit_words() -> None:
         parse_level("loud")
 
 
-def test_text_format_levels_and_library_filtering(restore_logging: None) -> None:
+def test_text_format_levels_and_library_filtering() -> None:
     stream = io.StringIO()
     setup = configure_logging("debug", stream=stream)
     logging.getLogger("shipper.input.tail.0").info("inotify_fs_add(): name=%s", "/var/log/a.log")
@@ -73,7 +59,7 @@ def test_text_format_levels_and_library_filtering(restore_logging: None) -> None
     assert len(lines) == 4
 
 
-def test_json_format_carries_extras_and_exceptions(restore_logging: None) -> None:
+def test_json_format_carries_extras_and_exceptions() -> None:
     stream = io.StringIO()
     setup = configure_logging("info", log_format="json", stream=stream)
     log = logging.getLogger("shipper.output.cloudwatch_logs.0")
@@ -91,7 +77,7 @@ def test_json_format_carries_extras_and_exceptions(restore_logging: None) -> Non
     assert second["level"] == "error" and "RuntimeError: boom" in second["exception"]
 
 
-def test_log_file_and_off(restore_logging: None, tmp_path: Path) -> None:
+def test_log_file_and_off(tmp_path: Path) -> None:
     target = tmp_path / "shipper.log"
     setup = configure_logging("info", log_file=str(target))
     logging.getLogger("shipper.engine").info("to the file")
@@ -104,7 +90,7 @@ def test_log_file_and_off(restore_logging: None, tmp_path: Path) -> None:
     assert stream.getvalue() == ""
 
 
-def test_unwritable_log_file_falls_back_to_stderr_with_an_error(restore_logging: None, tmp_path: Path) -> None:
+def test_unwritable_log_file_falls_back_to_stderr_with_an_error(tmp_path: Path) -> None:
     stream = io.StringIO()
     setup = configure_logging("info", log_file=str(tmp_path / "missing" / "x.log"), stream=stream)
     logging.getLogger("shipper.engine").info("still logged")
@@ -114,7 +100,7 @@ def test_unwritable_log_file_falls_back_to_stderr_with_an_error(restore_logging:
     assert "still logged" in text
 
 
-def test_reconfiguring_replaces_the_handler(restore_logging: None) -> None:
+def test_reconfiguring_replaces_the_handler() -> None:
     first, second = io.StringIO(), io.StringIO()
     configure_logging("info", stream=first)
     setup = configure_logging("info", stream=second)
@@ -159,7 +145,7 @@ def test_repeat_filter_memory_is_bounded() -> None:
     assert len(repeats._seen) <= 11
 
 
-def test_close_reports_suppressed_counts(restore_logging: None) -> None:
+def test_close_reports_suppressed_counts() -> None:
     stream = io.StringIO()
     setup = configure_logging("info", stream=stream)
     log = logging.getLogger("shipper.output.firehose.0")
@@ -171,7 +157,7 @@ def test_close_reports_suppressed_counts(restore_logging: None) -> None:
     assert lines[1].endswith("[ warn] [output:firehose:firehose.0] delivery stream not found (4 identical messages suppressed)")
 
 
-def test_instance_log_level(restore_logging: None) -> None:
+def test_instance_log_level() -> None:
     stream = io.StringIO()
     setup = configure_logging("info", stream=stream)
     quiet = SimpleNamespace(settings={"log_level": "error"}, log=logging.getLogger("shipper.input.tail.7"))
