@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import subprocess
 import threading
@@ -232,6 +233,7 @@ async def test_a_fluent_bit_cursor_db_is_resumed(tmp_path: Path) -> None:
 
 
 async def test_an_unusable_cursor_starts_as_if_there_were_none(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="shipper")  # whatever level earlier tests left the logger at
     journal, db = tmp_path / "j", tmp_path / "systemd.db"
     write_journal(journal, [{"MESSAGE": "m0"}])
     with sqlite3.connect(db) as conn:
@@ -254,6 +256,7 @@ async def test_a_reload_resumes_where_the_previous_input_stopped(tmp_path: Path)
 async def test_a_missing_directory_is_reported_and_waited_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="shipper")
     monkeypatch.setattr(systemd_module, "REOPEN_EVERY", 0.05)
     journal = tmp_path / "not-yet"
     plugin, pipeline = make_systemd({"path": str(journal)})
