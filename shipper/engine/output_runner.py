@@ -32,8 +32,9 @@ from shipper.storage import ChunkStore, CorruptChunk, StoredChunk
 
 log = logging.getLogger("shipper.engine")
 
-#: a per-tag batch is handed to a worker early once it holds this much (packed bytes).
-MAX_BATCH_BYTES = 2_000_000
+#: a per-tag batch is handed to a worker early once it holds this much (packed bytes): one CloudWatch
+#: request's worth.  The batch being sent is decoded and may wait out an outage, so it is kept small.
+MAX_BATCH_BYTES = 1_000_000
 MAX_BATCH_EVENTS = 20_000
 
 
