@@ -9,6 +9,7 @@ from pathlib import Path
 from shipper.outputs.s3 import S3
 from shipper.outputs.s3.limits import MIN_PART_BYTES
 from shipper.outputs.s3.transport import FakeS3, client_error
+from shipper.packed import EventBatch, Packed
 from tests.factory import make_context, make_plugin
 
 T0 = 1_700_000_000 * 1_000_000_000
@@ -222,3 +223,13 @@ async def test_a_gzip_object_cut_into_parts_is_one_valid_stream(tmp_path: Path) 
     [stored] = s3.objects.values()
     assert stored.multipart and stored.headers.content_encoding == "gzip"
     assert numbers(gzip.decompress(stored.body)) == list(range(8000))
+
+
+async def test_a_packed_batch_is_stored_as_the_same_lines(tmp_path: Path) -> None:
+    s3 = FakeS3()
+    out = await output(tmp_path, s3, json_date_key="date", s3_key_format="/$TAG/$UUID")
+    await out.flush_batch("a", EventBatch([Packed.encode(events(0, 3)), Packed.encode(events(3, 2))]))
+    await out.flush("b", events(0, 5))
+    await out.stop()
+    bodies = {key.split("/")[0]: stored.body for key, stored in s3.objects.items()}
+    assert bodies["a"] == bodies["b"] and numbers(bodies["a"]) == list(range(5))

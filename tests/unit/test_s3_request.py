@@ -8,6 +8,7 @@ import pytest
 
 from shipper.outputs.formats import DATE_FORMATS, json_line
 from shipper.outputs.s3.request import LineFormat, compressor, content_md5
+from shipper.packed import Packed
 
 T0 = 1_700_000_000 * 1_000_000_000 + 123_456_789
 RECORDS = [{"a": 1}, {}, {"date": "the record's own", "b": [1, 2]}, {"é": "ü\u2028", "x": 1.5}]
@@ -35,3 +36,13 @@ def test_gzip_blocks_concatenate_into_one_stream() -> None:
 
 def test_content_md5_is_base64_of_the_digest() -> None:
     assert content_md5(b"") == "1B2M2Y8AsgTpgAmY7PhCfg=="
+
+
+@pytest.mark.parametrize("fmt", DATE_FORMATS)
+def test_packed_json_gets_the_same_lines_without_being_decoded(fmt: str) -> None:
+    records = [*RECORDS, {"nested": {"date": 1}}, {"msg": 'a "date": inside'}]
+    events = [(T0 + i, r) for i, r in enumerate(records)]
+    times, body = Packed.encode(events).json_lines()
+    line_format = LineFormat("date", fmt)
+    assert line_format.json_lines(times, body) == line_format.encode(events)[0]
+    assert LineFormat(None).json_lines(times, body) == LineFormat(None).encode(events)[0]

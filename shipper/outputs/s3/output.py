@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 
 from shipper import jsonfmt
@@ -26,6 +27,7 @@ from shipper.outputs.s3.request import LineFormat, ObjectHeaders, compressor
 from shipper.outputs.s3.store import ObjectState, ObjectStore
 from shipper.outputs.s3.transport import AwsS3Transport, S3Transport
 from shipper.outputs.s3.uploader import Uploader, UploadPolicy
+from shipper.packed import EventBatch
 from shipper.plugin import OUTPUT_COMMON, Context, DryRunBatch, Output, Rendered
 from shipper.registry import register
 
@@ -104,28 +106,43 @@ class S3(Output):
             await self._owned.close()
 
     async def flush(self, tag: str, events: list[Event]) -> FlushResult:
-        assert self.uploader is not None, "flush before start"
-        limit = self.config.store_dir_limit_size
-        if limit and self.store.buffered_bytes() >= limit:
-            return FlushResult(events, f"store_dir_limit_size ({limit:,} bytes) reached while uploads catch up")
         block, missing = self.lines.encode(events)
+        refused = self._store(tag, block, len(events) - missing, (ts for ts, _ in events))
+        if refused:
+            return FlushResult(events, refused)
         result = FlushResult()
         result.add_dropped(f"missing_log_key: records have no {self.config.log_key!r} key; not written", missing)
+        return result
+
+    async def flush_batch(self, tag: str, batch: EventBatch) -> FlushResult:
+        """Records the engine holds as JSON go to store_dir without being decoded (unless ``log_key``)."""
+        if self.config.log_key is not None or not all(p.encoded for p in batch.packs):
+            return await self.flush(tag, batch.decoded())
+        pieces = [p.json_lines() for p in batch.packs if p.count]
+        block = b"".join(self.lines.json_lines(times, body) for times, body in pieces)
+        refused = self._store(tag, block, len(batch), (ts for times, _ in pieces for ts in times))
+        return FlushResult(batch.decoded(), refused) if refused else FlushResult()
+
+    def _store(self, tag: str, block: bytes, records: int, times: Iterable[int]) -> str | None:
+        """Append lines to the tag's object in store_dir; the reason when they cannot be (the engine retries)."""
+        limit = self.config.store_dir_limit_size
+        if limit and self.store.buffered_bytes() >= limit:
+            return f"store_dir_limit_size ({limit:,} bytes) reached while uploads catch up"
         if not block:
-            return result
+            return None
         if self.compress is not None:
             block = self.compress(block)
         try:
-            state = self.store.open_object(tag) or self._new_object(tag, events)
-            self.store.append(state, block, len(events) - missing)
+            state = self.store.open_object(tag) or self._new_object(tag, _first_second(times))
+            self.store.append(state, block, records)
         except OSError as exc:
-            return FlushResult(events, f"cannot write to store_dir {self.store.root}: {exc}")
+            return f"cannot write to store_dir {self.store.root}: {exc}"
         self._after_append(state)
-        return result
+        return None
 
-    def _new_object(self, tag: str, events: list[Event]) -> ObjectState:
+    def _new_object(self, tag: str, first_second: int) -> ObjectState:
         index = self.store.take_index() if self.key_format.has_index else 0
-        return self.store.create(tag, self.key_format.render(tag, _first_second(events), index))
+        return self.store.create(tag, self.key_format.render(tag, first_second, index))
 
     def _after_append(self, state: ObjectState) -> None:
         assert self.uploader is not None
@@ -142,7 +159,7 @@ class S3(Output):
 
         A record without ``log_key`` is shown as JSON and marked refused: it would be left out.
         """
-        key = self.key_format.render(tag, _first_second(events), self.store.peek_index())
+        key = self.key_format.render(tag, _first_second(ts for ts, _ in events), self.store.peek_index())
         destination = {"bucket": self.config.bucket, "key": key}
         items = []
         for ts, record in events:
@@ -166,9 +183,9 @@ class S3(Output):
         return size // chunk + (1 if size % chunk else 0) + 2
 
 
-def _first_second(events: list[Event]) -> int:
+def _first_second(times: Iterable[int]) -> int:
     """Epoch seconds of the first record with a time (Fluent Bit keys objects by it), else now."""
-    for ts, _ in events:
+    for ts in times:
         if ts:
             return ts // 1_000_000_000
     return int(time.time())
