@@ -85,3 +85,27 @@ def test_http_reload_endpoint(tmp_path):
         proc.communicate(timeout=20)
         proc.kill()
     assert proc.returncode == 0
+
+
+def test_sighup_is_ignored_without_hot_reload(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    conf = tmp_path / "fluent-bit.conf"
+    settings = {"http": "Off", "port": 0, "out": out}
+    conf.write_text(CONFIG.format(message="one", **settings).replace("Hot_Reload   On", "Hot_Reload   Off"))
+    log = out / "records.log"
+    proc = start_shipper("run", "-c", str(conf))
+    try:
+        wait_for(lambda: '{"message":"one"}' in messages(log), 20, 0.1)
+        conf.write_text(CONFIG.format(message="two", **settings))
+        proc.send_signal(signal.SIGHUP)
+        count = len(messages(log))
+        wait_for(lambda: len(messages(log)) > count + 200, 20, 0.1)  # two seconds: long past when a reload applies
+        assert '{"message":"two"}' not in messages(log)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+        proc.kill()
+    assert proc.returncode == 0
+    assert "Hot_Reload is off" in stderr
+    assert "configuration reloaded" not in stderr

@@ -144,6 +144,11 @@ class TailInput(Input):
             self.positions.open_db(path, self.settings["db.sync"], self.settings["db.locking"],
                                    self.settings["db.journal_mode"])
 
+    def request_stop(self) -> None:
+        super().request_stop()
+        if self.watcher is not None:
+            self.watcher.changed.set()  # wake the loop now rather than at the next stat round
+
     async def stop(self) -> None:
         if self.watcher is not None:
             self.watcher.close()

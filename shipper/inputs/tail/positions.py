@@ -85,13 +85,15 @@ class Positions:
     def start(self, fd: int, st: os.stat_result, found: Found, from_head: bool) -> int:
         """Where to start a newly opened file."""
         key = (st.st_dev, st.st_ino)
+        # the DB row goes whichever source decides: a row left behind would make rotated_away()
+        # open this file a second time as "rotated while stopped"
+        row = self.rows.pop(st.st_ino, None)
         left = self.finished.pop(key, None) or self.handover.pop((found.real, *key), None)
         if left is not None:
             if left.fits(fd, st.st_size):
                 return left.offset
             self._reused(found, "a file tail read before")
             return 0
-        row = self.rows.pop(st.st_ino, None)
         if row is not None:
             if still_there(fd, st.st_size, row.offset, row.digest):
                 return row.offset
