@@ -60,6 +60,10 @@ class Runtime(Protocol):
     def request_shutdown(self, reason: str) -> None:
         """Stop the whole pipeline gracefully (``Exit_On_Eof``)."""
 
+    def shutdown_deadline(self) -> float | None:
+        """Event-loop time by which shutdown must be over (``Grace`` after it began; now after a
+        second signal), or None while running: what an output's ``stop`` may still spend."""
+
 
 @dataclass
 class DryRun:

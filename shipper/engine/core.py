@@ -153,6 +153,7 @@ class Engine:
         self._live: dict[Delivery, None] = {}
         self._shutdown = asyncio.Event()
         self._abort = asyncio.Event()
+        self._deadline: float | None = None
         self.context.runtime = self
 
     # -- the Runtime protocol plugins call ------------------------------------
@@ -335,6 +336,10 @@ class Engine:
         """Stop waiting for outputs: what is in flight is abandoned unacknowledged."""
         self._abort.set()
         self._shutdown.set()
+        self._deadline = asyncio.get_running_loop().time()
+
+    def shutdown_deadline(self) -> float | None:
+        return self._deadline
 
     async def _run_input(self, plugin: Input) -> None:
         try:
@@ -384,6 +389,8 @@ class Engine:
             await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
             self.request_shutdown("every input has finished")
             deadline = loop.time() + self.grace
+            if self._deadline is None:
+                self._deadline = deadline
             for plugin in self.pipeline.inputs:
                 plugin.request_stop()
             for state in self._inputs.values():

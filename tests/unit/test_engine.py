@@ -325,3 +325,22 @@ async def test_a_backlog_behind_a_failing_flush_goes_out_as_one_batch_per_tag():
     await run(p)
     assert sorted(r["n"] for _, recs in out.received for r in recs) == list(range(30))
     assert len(out.received) <= 4  # not one request per tick
+
+
+async def test_outputs_stopping_see_the_shutdown_deadline_and_a_second_signal_moves_it_to_now():
+    class Timed(ScriptedOutput):
+        name = "test_scripted_out"
+        seen: list[float | None] = []
+
+        async def stop(self):
+            runtime = self.context.runtime
+            self.seen.append(runtime.shutdown_deadline() - asyncio.get_running_loop().time())
+
+    src = make_plugin("input", "test_scripted")
+    out = Timed(make_plugin("output", "test_scripted_out", {"match": "*"}).settings, make_context())
+    engine = Engine(pipeline([src], [out], grace="30"))
+    assert engine.shutdown_deadline() is None  # running: no deadline yet
+    assert await asyncio.wait_for(engine.run(), timeout=20) == 0
+    assert 0 < out.seen[0] <= 30  # what is left of Grace when outputs stop
+    engine.abort()
+    assert engine.shutdown_deadline() <= asyncio.get_running_loop().time()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import random
 from pathlib import Path
 
 from shipper.outputs.s3 import S3
 from shipper.outputs.s3.limits import MIN_PART_BYTES
+from shipper.outputs.s3.request import ObjectHeaders
 from shipper.outputs.s3.transport import FakeS3, client_error
 from shipper.packed import EventBatch, Packed
 from tests.factory import make_context, make_plugin
@@ -20,9 +22,9 @@ def events(start: int, count: int) -> list[tuple[int, dict[str, object]]]:
     return [(T0 + i * 1_000_000, {"n": i, "log": LINE}) for i in range(start, start + count)]
 
 
-async def output(tmp_path: Path, s3: FakeS3, **options: str) -> S3:
+async def output(tmp_path: Path, s3: FakeS3, grace: str = "5", **options: str) -> S3:
     props = {"bucket": "logs", "store_dir": str(tmp_path / "store"), "json_date_key": "off", **options}
-    out = make_plugin("output", "s3", props, context=make_context(grace="5", **{"scheduler.base": "0.01"}))
+    out = make_plugin("output", "s3", props, context=make_context(grace=grace, **{"scheduler.base": "0.01"}))
     assert isinstance(out, S3)
     out.transport = s3
     await out.prepare()
@@ -125,7 +127,7 @@ async def test_failures_are_retried_then_the_object_is_given_up_and_counted(tmp_
     s3.fail("PutObject", client_error("AccessDenied", 403, "PutObject"), times=5)
     await out.flush("t", events(0, 3))
     assert out.uploader is not None
-    assert await out.uploader.drain(5)
+    assert await out.uploader.drain(lambda: 5.0)  # gives up before any deadline
     assert not out.store.objects and not s3.objects
     assert out.metrics.value("fluentbit_output_dropped_records_total", name="s3.0") == 3
     assert s3.calls.count("PutObject") == 2  # the first attempt and one retry
@@ -233,3 +235,30 @@ async def test_a_packed_batch_is_stored_as_the_same_lines(tmp_path: Path) -> Non
     await out.stop()
     bodies = {key.split("/")[0]: stored.body for key, stored in s3.objects.items()}
     assert bodies["a"] == bodies["b"] and numbers(bodies["a"]) == list(range(5))
+
+
+class SlowS3(FakeS3):
+    """An S3 whose PutObject takes longer than any shutdown may wait."""
+
+    async def put_object(self, key: str, body: bytes, headers: ObjectHeaders) -> None:
+        await asyncio.sleep(60)
+
+
+class ShuttingDown:
+    """The engine's side of shutdown: its deadline is already close (a second signal)."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def shutdown_deadline(self) -> float:
+        return self.deadline
+
+
+async def test_stop_ends_at_the_engines_shutdown_deadline_and_keeps_the_rest(tmp_path: Path) -> None:
+    out = await output(tmp_path, SlowS3(), grace="600")
+    await out.flush("t", events(0, 3))
+    out.context.runtime = ShuttingDown(asyncio.get_running_loop().time() + 0.2)  # type: ignore[assignment]
+    await asyncio.wait_for(out.stop(), timeout=30)  # neither Grace (600 s) nor the 60 s the upload takes
+    assert len(out.store.objects) == 1  # still in store_dir for the next start
+    again = await output(tmp_path, FakeS3())
+    assert len(again.store.objects) == 1 and again.store.pending_records(next(iter(again.store.objects.values()))) == 3

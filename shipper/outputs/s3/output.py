@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from shipper import jsonfmt
@@ -93,17 +93,29 @@ class S3(Output):
         return self.uploader
 
     async def stop(self) -> None:
-        """Upload everything buffered within Grace; the rest waits in store_dir for the next start."""
+        """Upload everything buffered before the engine's shutdown deadline (Grace); the rest waits in store_dir."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self.uploader is not None and not await self.uploader.drain(self.grace):
+        if self.uploader is not None and not await self.uploader.drain(self._shutdown_clock()):
             self.log.warning(
                 "s3: %d objects not uploaded within Grace (%gs); they stay in %s and are uploaded on the next start",
                 len(self.store.objects), self.grace, self.store.root,
             )
         if self._owned is not None:
             await self._owned.close()
+
+    def _shutdown_clock(self) -> Callable[[], float]:
+        """Seconds left until the engine's shutdown deadline; Grace from now when there is no engine."""
+        loop = asyncio.get_running_loop()
+        fallback = loop.time() + self.grace
+        runtime = self.context.runtime
+
+        def remaining() -> float:
+            deadline = runtime.shutdown_deadline() if runtime is not None else None
+            return (fallback if deadline is None else deadline) - loop.time()
+
+        return remaining
 
     async def flush(self, tag: str, events: list[Event]) -> FlushResult:
         block, missing = self.lines.encode(events)

@@ -38,6 +38,8 @@ log = logging.getLogger("shipper.output.s3")
 DROPPED = "fluentbit_output_dropped_records_total"
 #: how often the task looks for objects whose upload_timeout has passed.
 TICK_SECONDS = 1.0
+#: how often a shutdown drain looks at its deadline.
+DEADLINE_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +111,28 @@ class Uploader:
             except TimeoutError:
                 pass
 
-    async def drain(self, budget: float) -> bool:
-        """Complete every object (shutdown) within ``budget`` seconds; True when store_dir is empty."""
+    async def drain(self, remaining: Callable[[], float]) -> bool:
+        """Complete every object (shutdown) while ``remaining()`` seconds are left; True when store_dir is empty.
+
+        ``remaining`` is asked again every :data:`DEADLINE_POLL_SECONDS`, so a
+        second signal (which moves the deadline to now) ends the wait at once;
+        an upload cut short is consistent on disk and finished on the next start.
+        """
         for state in list(self.store.objects.values()):
             state.completing = True
             self.store.save(state)
         self._retry_at.clear()
-        deadline = time.monotonic() + budget
-        while self.store.objects and time.monotonic() < deadline:
-            try:
-                await asyncio.wait_for(self.upload_pass(), timeout=max(deadline - time.monotonic(), 0))
-            except TimeoutError:
-                break
-            if self.store.objects:
-                await asyncio.sleep(min(self.policy.backoff_base, max(deadline - time.monotonic(), 0)))
+        while self.store.objects and remaining() > 0:
+            attempt = asyncio.ensure_future(self.upload_pass())
+            while not attempt.done():
+                left = remaining()
+                if left <= 0:
+                    attempt.cancel()
+                    break
+                await asyncio.wait([attempt], timeout=min(left, DEADLINE_POLL_SECONDS))
+            await asyncio.gather(attempt, return_exceptions=True)
+            if self.store.objects:  # some are waiting for their retry time
+                await asyncio.sleep(min(self.policy.backoff_base, DEADLINE_POLL_SECONDS, max(remaining(), 0)))
         return not self.store.objects
 
     async def abort_strays(self) -> None:
