@@ -25,6 +25,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -113,11 +114,14 @@ class Writer:
 class Shipper:
     """One ``shipper run -c CONFIG`` process at a time; its own log is appended to ``log``."""
 
-    def __init__(self, config: Path, log: Path, env: dict[str, str], http_port: int) -> None:
+    def __init__(self, config: Path, log: Path, env: dict[str, str], http_port: int,
+                 file_limit: int | None = None) -> None:
         self.config = config
         self.log = log
         self.env = env
         self.http_port = http_port
+        #: ``ulimit -n`` of the process (soft and hard), as a node or a container runtime may set it.
+        self.file_limit = file_limit
         self.process: subprocess.Popen[bytes] | None = None
         self.max_rss = 0
         self._sampler: threading.Thread | None = None
@@ -126,12 +130,16 @@ class Shipper:
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "shipper", "run", "-c", str(self.config)],
-                stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=self.env,
+                stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=self.env, preexec_fn=self._limit_files,
             )
         if sample_rss:
             self._sampler = threading.Thread(target=self._sample, args=(self.process,), daemon=True)
             self._sampler.start()
         return self
+
+    def _limit_files(self) -> None:
+        if self.file_limit is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.file_limit, self.file_limit))
 
     def _sample(self, process: subprocess.Popen[bytes]) -> None:
         while process.poll() is None:

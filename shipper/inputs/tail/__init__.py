@@ -4,7 +4,9 @@ One task reads every file in rounds: each round reads what is new in each
 file (large positional reads, one chunk per read), and when nothing was
 new it checks rotation, deletion and multiline flush timeouts, rescans the
 ``Path`` globs when due, and sleeps until inotify (or the stat-polling
-interval) says something changed.  Offsets reach the ``DB`` only when the
+interval) says something changed.  Open files are bounded
+(:mod:`shipper.inputs.tail.handles`): when no descriptor is free, an idle
+file is closed ("parked") and opened again, by identity, once it changes.  Offsets reach the ``DB`` only when the
 engine acknowledges a chunk (:meth:`TailInput.acknowledge`), in file order.
 """
 
@@ -17,7 +19,8 @@ from functools import partial
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event, now_ns
 from shipper.inputs.acks import AckWindow, WindowAck
-from shipper.inputs.tail.offsets import still_there
+from shipper.inputs.tail.handles import BUDGET
+from shipper.inputs.tail.offsets import Left, still_there
 from shipper.inputs.tail.paths import PathSet
 from shipper.inputs.tail.positions import Positions
 from shipper.inputs.tail.reader import TailFile
@@ -136,6 +139,8 @@ class TailInput(Input):
         self.watcher: ChangeWatcher | None = None
         self._warned: dict[tuple[str, str], float] = {}
         self._rescan_soon = False
+        #: files found but not opened for want of a descriptor, and whether to read them from the start.
+        self._unopened: dict[str, bool] = {}
 
     # -- life cycle -----------------------------------------------------------
     async def start(self) -> None:
@@ -155,7 +160,7 @@ class TailInput(Input):
         tails = [*self.files.values(), *self.draining]
         self.positions.hand_over(tails)
         for tail in tails:
-            tail.close()
+            self._release(tail)
         self.files.clear()
         self.by_path.clear()
         self.draining.clear()
@@ -182,7 +187,7 @@ class TailInput(Input):
             now = time.monotonic()
             if not busy:
                 await self._check_files(now, targets)
-                if (self.exit_on_eof or self.dry) and all(t.at_eof for t in self.files.values()):
+                if (self.exit_on_eof or self.dry) and not self._unopened and all(t.at_eof for t in self.files.values()):
                     await self._flush_all()
                     if not self.dry and self.context.runtime is not None:
                         self.context.runtime.request_shutdown(f"{self.instance_name}: every file read to its end")
@@ -223,27 +228,30 @@ class TailInput(Input):
             if tag is None:
                 self._warn(found.shown, "tag_regex", "path does not match Tag_Regex; file not read")
                 continue
-            try:
-                fd = os.open(found.real, os.O_RDONLY)
-            except OSError as exc:
-                self._warn(found.shown, "open", f"cannot open: {exc}")
+            from_head = self._unopened.pop(found.real, self.read_from_head or not first)
+            fd = self._open(found.real, found.shown)
+            if fd is None:
+                self._unopened[found.real] = from_head
                 continue
             st = os.fstat(fd)
-            offset = 0 if self.dry else self.positions.start(fd, st, found, self.read_from_head or not first)
+            offset = 0 if self.dry else self.positions.start(fd, st, found, from_head)
             tail = TailFile(found.real, found.shown, tag, fd, st.st_dev, st.st_ino, offset)
             # starting at the end of a line being written: skip its rest rather than ship half a line
             tail.skipping = offset > 0 and os.pread(fd, 1, offset - 1) != b"\n"
             self._add(tail)
         self.positions.keep_seen(seen)
+        if self._unopened:
+            self._rescan_soon = True
+            self._warn("Path", "descriptors", f"{len(self._unopened)} file(s) wait for a free file descriptor "
+                       f"(tail may hold {BUDGET.limit} open: RLIMIT_NOFILE minus a quarter kept for outputs and "
+                       "the HTTP server); they are opened as read files are closed. Raise ulimit -n to read them sooner")
         self._watch()
 
     def _recover_rotated(self) -> None:
         """Finish files rotated away while shipper was down (the DB knows them; they left Path)."""
         for row, path in self.positions.rotated_away():
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError as exc:
-                self._warn(path, "open", f"cannot open: {exc}")
+            fd = self._open(path, path)
+            if fd is None:
                 continue
             st = os.fstat(fd)
             offset = row.offset if still_there(fd, st.st_size, row.offset, row.digest) else 0
@@ -281,7 +289,7 @@ class TailInput(Input):
     async def _read_round(self, targets: list[TailFile]) -> None:
         """Read what is new in these files (up to BYTES_PER_ROUND each; ``at_eof`` says who is done)."""
         for tail in targets:
-            if tail.fd < 0:
+            if tail.fd < 0 and (tail.parked is None or not self._unpark(tail)):
                 continue
             try:
                 if not tail.changed():
@@ -408,7 +416,76 @@ class TailInput(Input):
         if tail in self.draining:
             self.draining.remove(tail)
         self.positions.closing(tail)
-        tail.close()
+        self._release(tail)
+
+    # -- file descriptors ---------------------------------------------------------
+    def _open(self, path: str, shown: str) -> int | None:
+        """A descriptor for ``path`` within the budget (parking an idle file if need be), or None."""
+        if not BUDGET.free() and not self._park_idle():
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            self._warn(shown, "open", f"cannot open: {exc}")
+            return None
+        BUDGET.opened()
+        return fd
+
+    def _release(self, tail: TailFile) -> None:
+        if tail.fd >= 0:
+            tail.close()
+            BUDGET.closed()
+
+    def _park_idle(self) -> bool:
+        """Close the idle file written longest ago (read to its end, nothing in flight or pending)."""
+        idle = [t for t in self.files.values()
+                if t.fd >= 0 and t.at_eof and t.rotated_at is None and not t.window.inflight
+                and (t.chain is None or not t.chain.pending()) and t.quiet()]
+        if not idle:
+            return False
+        tail = min(idle, key=lambda t: t.signature[1])
+        tail.parked = Left.of(tail.fd, tail.offset)
+        self._release(tail)
+        self.count("shipper_tail_files_parked_total")
+        return True
+
+    def _unpark(self, tail: TailFile) -> bool:
+        """Open a parked file again if it changed; True when it is open (and is the file it was)."""
+        left = tail.parked
+        assert left is not None
+        try:
+            st: os.stat_result | None = os.stat(tail.real)
+        except OSError:
+            st = None
+        same = st is not None and (st.st_dev, st.st_ino) == tail.key
+        if same and st is not None and (st.st_size, st.st_mtime_ns) == tail.signature:
+            return False  # still idle
+        path = tail.real if same else self._moved(tail)
+        if path is not None:
+            fd = self._open(path, tail.shown)
+            if fd is None:
+                return False  # no descriptor free yet: next round
+            opened = os.fstat(fd)
+            if (opened.st_dev, opened.st_ino) == tail.key and left.fits(fd, opened.st_size):
+                tail.fd, tail.parked = fd, None
+                return True
+            os.close(fd)
+            BUDGET.closed()
+        # deleted (or replaced) while closed: what was written after it was parked cannot be read
+        self.count("shipper_tail_parked_files_gone_total")
+        self.log.info("%s: removed while closed to save a descriptor; done with it", tail.shown)
+        self._retire(tail)
+        return False
+
+    @staticmethod
+    def _moved(tail: TailFile) -> str | None:
+        """Where a parked file went when its name now holds another file (rotation): found by inode."""
+        directory = os.path.dirname(os.path.realpath(tail.real))
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return None
+        return next((e.path for e in entries if e.is_file(follow_symlinks=False) and e.inode() == tail.ino), None)
 
     async def _flush(self, tail: TailFile) -> None:
         """Emit a file's pending multiline groups now."""

@@ -48,6 +48,23 @@ def still_there(fd: int, size: int, offset: int, digest: bytes) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Left:
+    """Where tail left a file, and what tells that file from a later one on the same inode."""
+
+    offset: int
+    digest: bytes
+    #: the file had no name left: nothing found later on its inode can be it.
+    deleted: bool = False
+
+    @classmethod
+    def of(cls, fd: int, offset: int) -> Left:
+        return cls(offset, digest_before(fd, offset), os.fstat(fd).st_nlink == 0)
+
+    def fits(self, fd: int, size: int) -> bool:
+        return not self.deleted and still_there(fd, size, self.offset, self.digest)
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     inode: int
     name: str

@@ -20,28 +20,10 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
-from shipper.inputs.tail.offsets import OffsetsDB, Row, digest_before, still_there
+from shipper.inputs.tail.offsets import Left, OffsetsDB, Row, digest_before, still_there
 from shipper.inputs.tail.paths import Found
 from shipper.inputs.tail.reader import TailFile
-
-
-@dataclass(frozen=True, slots=True)
-class Left:
-    """Where tail left a file, and what tells that file from a later one on the same inode."""
-
-    offset: int
-    digest: bytes
-    #: the file had no name left: nothing found later on its inode can be it.
-    deleted: bool = False
-
-    @classmethod
-    def of(cls, fd: int, offset: int) -> Left:
-        return cls(offset, digest_before(fd, offset), os.fstat(fd).st_nlink == 0)
-
-    def fits(self, fd: int, size: int) -> bool:
-        return not self.deleted and still_there(fd, size, self.offset, self.digest)
 
 
 #: deleted files remembered at most (their inodes are watched for reuse only to count it).
@@ -144,9 +126,9 @@ class Positions:
 
     def closing(self, tail: TailFile) -> None:
         """A retired file's last chunk is acknowledged: keep its row, or drop it when the file is deleted."""
-        if self.db is None or tail.fd < 0:
+        if self.db is None:
             return
-        if os.fstat(tail.fd).st_nlink == 0:
+        if tail.fd < 0 or os.fstat(tail.fd).st_nlink == 0:  # closed means gone while parked (handles.py)
             self._done(self.db.delete(tail.ino))
         else:
             self.save(tail)
@@ -157,6 +139,8 @@ class Positions:
         for tail in tails:
             if tail.fd >= 0:
                 handover[(tail.real, *tail.key)] = Left.of(tail.fd, tail.window.committed)
+            elif tail.parked is not None:
+                handover[(tail.real, *tail.key)] = tail.parked
 
     def close(self) -> None:
         if self.db is not None:

@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 
 from shipper.inputs.acks import AckWindow
+from shipper.inputs.tail.offsets import Left
 from shipper.multiline import DecoderChain
 
 #: bytes remembered before the read position to notice a truncated-and-regrown file.
@@ -63,6 +64,8 @@ class TailFile:
     head: bytes = b""
     #: (size, mtime_ns) when the file was last looked at.
     signature: tuple[int, int] = (-1, -1)
+    #: set while the file is closed to free its descriptor (handles.py): where it was left, and its identity.
+    parked: Left | None = None
 
     @property
     def read_pos(self) -> int:
