@@ -18,7 +18,7 @@ from pathlib import Path
 
 from shipper import __version__, registry
 from shipper.config.model import ConfigDocument
-from shipper.errors import ConfigError, ConfigErrors, Location
+from shipper.errors import ConfigErrors, Location
 from shipper.logging_setup import configure_logging
 from shipper.options import Property
 from shipper.pipeline import Pipeline, build
@@ -101,10 +101,12 @@ def load(args: argparse.Namespace, dry_run: DryRun | None = None) -> Pipeline:
     return build(read_document(args), dry_run=dry_run)
 
 
-def _report_errors(errors: Sequence[ConfigError]) -> int:
-    for error in errors:
+def _report_errors(exc: ConfigErrors) -> int:
+    for warning in exc.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in exc.errors:
         print(f"error: {error}", file=sys.stderr)
-    print(f"{len(errors)} error(s) found", file=sys.stderr)
+    print(f"{len(exc.errors)} error(s) found", file=sys.stderr)
     return EXIT_CONFIG
 
 
@@ -135,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         pipeline = load(args)
     except ConfigErrors as exc:
-        return _report_errors(exc.errors)
+        return _report_errors(exc)
     for warning in pipeline.document.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(_summary(pipeline))
@@ -151,7 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         pipeline = load(args)
     except ConfigErrors as exc:
-        return _report_errors(exc.errors)
+        return _report_errors(exc)
     supervisor = Supervisor(lambda: read_document(args), pipeline, "debug" if args.verbose else args.log_level)
     for warning in pipeline.document.warnings:
         logging.getLogger("shipper.config").warning("%s", warning)
@@ -180,7 +182,7 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
         pipeline = load(args, DryRun(log_dir=args.log_dir.resolve(), kube_meta_dir=args.kube_meta_dir, now_ns=args.now,
                                      journal_dir=args.journal_dir))
     except ConfigErrors as exc:
-        return _report_errors(exc.errors)
+        return _report_errors(exc)
     configure_logging("debug" if args.verbose else args.log_level or "warn")
     from shipper.engine.core import Engine
 
@@ -200,7 +202,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         document = read_document(args)
         build(document)  # report config errors once, as `check` does, rather than once per case
     except ConfigErrors as exc:
-        return _report_errors(exc.errors)
+        return _report_errors(exc)
     files, problems = [], []
     for path in args.tests:
         try:

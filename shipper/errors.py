@@ -40,9 +40,11 @@ class ConfigError(Exception):
 class ConfigErrors(Exception):
     """Every problem found in one configuration; ``check`` prints them all at once."""
 
-    def __init__(self, errors: list[ConfigError]) -> None:
+    def __init__(self, errors: list[ConfigError], warnings: list[ConfigError] | None = None) -> None:
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = errors
+        #: the config's warnings, printed with the errors: an unset ${VAR} is often why an option is empty
+        self.warnings = warnings or []
 
 
 class DeliveryError(Exception):

@@ -254,6 +254,10 @@ def resolve(
         if option is None:
             sink.append(ConfigError(f"{what}: unknown option {prop.key!r}{suggest(key, options)}", prop.location))
             continue
+        if option.required and not prop.value.strip():
+            # an unset ${VAR} leaves the value empty: the plugin would fail at start, not here
+            sink.append(ConfigError(f"{what}: option {prop.key!r} is required and its value is empty", prop.location))
+            continue
         if key in origins and not option.repeatable:
             sink.append(
                 ConfigError(

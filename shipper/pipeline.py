@@ -155,7 +155,7 @@ def build(document: ConfigDocument, dry_run: DryRun | None = None, metrics: Metr
         errors.append(ConfigError("no [OUTPUT] section: nothing would be delivered", Location(document.files[0] if document.files else "<config>")))
     document.warnings[:] = conceal(document, document.warnings)
     if errors:
-        raise ConfigErrors(conceal(document, errors))
+        raise ConfigErrors(conceal(document, errors), document.warnings)
     return Pipeline(
         context=context,
         inputs=built["input"],  # type: ignore[arg-type]

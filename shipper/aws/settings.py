@@ -9,6 +9,7 @@ them in plain form so an output with other option names (opensearch's
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +30,8 @@ AWS_OPTIONS = (
 )
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+#: the form botocore accepts for a region name; anything else fails only when the client opens, at start.
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,8 @@ class AwsSettings:
             user_agent_extra=user_agent_extra,
             max_connections=max_connections,
         )
+        if not _REGION.fullmatch(aws.region):
+            raise ConfigError(f"region {aws.region!r} is not a region name such as us-east-1", settings.where("region"))
         if aws.external_id is not None and not 2 <= len(aws.external_id) <= 1224:
             raise ConfigError("external_id must be 2 to 1224 characters (an STS limit)", settings.where("external_id"))
         try:
@@ -114,6 +119,8 @@ def endpoint_url(endpoint: str | None, port: int | None, tls: bool | None = None
         if scheme not in ("http", "https"):
             raise ValueError(f"endpoint {endpoint!r}: scheme must be http or https")
         parts = urlsplit(text)
+        if not parts.hostname or any(c.isspace() for c in text):
+            raise ValueError(f"endpoint {endpoint!r} is not a URL with a host")
         if port is not None and parts.port is None:
             text = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
         return text
@@ -122,6 +129,8 @@ def endpoint_url(endpoint: str | None, port: int | None, tls: bool | None = None
         if port <= 0 or port > 65535:
             raise ValueError(f"port {port} is out of range")
         host = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+    if not host or any(c.isspace() for c in host):
+        raise ValueError(f"endpoint {endpoint!r} is neither a URL nor a host name")
     secure = tls if tls is not None else not _is_loopback(text)
     return f"{'https' if secure else 'http'}://{host}"
 

@@ -1,0 +1,56 @@
+"""Mistakes a user makes in a config: ``check`` and ``run`` name the file and line, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import shipper
+
+UNSET_VARIABLES = """\
+[INPUT]
+    Name  tail
+    Path  ${SHIPPER_TEST_UNSET_PATH}
+
+[OUTPUT]
+    Name              cloudwatch_logs
+    Match             *
+    region            ${SHIPPER_TEST_UNSET_REGION}
+    log_group_name    /aws/app
+    log_stream_prefix node-
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_required_option_left_empty_by_an_unset_variable_is_an_error(write, command):
+    conf = write("fluent-bit.conf", UNSET_VARIABLES)
+    result = shipper(command, "-c", str(conf), timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"error: {conf}:3: [INPUT] tail: option 'Path' is required and its value is empty" in result.stderr
+    assert f"error: {conf}:8: [OUTPUT] cloudwatch_logs: option 'region' is required and its value is empty" in result.stderr
+    # the warning that says why is printed with the errors
+    assert f"warning: {conf}:8: variable ${{SHIPPER_TEST_UNSET_REGION}} is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("plugin", "line", "expected"),
+    [
+        ("cloudwatch_logs", "region us east 1", "region 'us east 1' is not a region name"),
+        ("cloudwatch", "region eu_west_1", "region 'eu_west_1' is not a region name"),
+        ("cloudwatch_logs", "endpoint logs at localhost", "endpoint 'logs at localhost' is neither a URL nor a host name"),
+        ("cloudwatch_logs", "endpoint https://", "endpoint 'https://' is not a URL with a host"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_region_or_endpoint_botocore_would_refuse_is_a_config_error(write, command, plugin, line, expected):
+    settings = [line] if line.startswith("region") else ["region us-east-1", line]
+    conf = write(
+        "fluent-bit.conf",
+        "[INPUT]\n    Name dummy\n    Samples 1\n\n[OUTPUT]\n"
+        f"    Name {plugin}\n    Match *\n    log_group_name g\n    log_stream_prefix p-\n"
+        + "".join(f"    {setting}\n" for setting in settings),
+    )
+    result = shipper(command, "-c", str(conf), timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"error: {conf}:{9 + len(settings)}: {expected}" in result.stderr
