@@ -14,6 +14,9 @@ runs them at full size and prints the figures quoted in
     python -m bench.reliability outage  [--full]   # sink down 10 s; --full: 60 s
     python -m bench.reliability overload           # writer faster than the sink: max RSS
     python -m bench.reliability shipped [--full]   # config/fluent-bit.conf, sink down 30 s; --full: 10 minutes
+    python -m bench.reliability churn [--full]     # pod churn, inode reuse; --full: 2,000 files at 100/s
+    python -m bench.reliability descriptors [--full]   # 600 files / ulimit -n 256; --full: 1,000 / 512
+    python -m bench.reliability reloads [--full]   # 100 reloads + 50 SIGHUPs: fds and RSS; --full: 1,000
 
 Memory figures come from ``VmRSS`` in ``/proc/<pid>/status``, sampled every
 50 ms by a thread of this process.
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3  # type: ignore[import-untyped]
+import orjson
 
 from tests.e2e.writer import DONE_MARKER, expected_lines, parse_line
 from tests.poll import eventually, wait_for
@@ -130,7 +134,8 @@ class Shipper:
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "shipper", "run", "-c", str(self.config)],
-                stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=self.env, preexec_fn=self._limit_files,
+                stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=self.env,
+                preexec_fn=self._limit_files,  # noqa: PLW1509 - setrlimit only, before exec
             )
         if sample_rss:
             self._sampler = threading.Thread(target=self._sample, args=(self.process,), daemon=True)
@@ -613,6 +618,272 @@ def overload_scenario(work: Path, moto: MotoServer, proxy: RecordingProxy, mem_b
                           mem_buf_limit, paused, written)
 
 
+# -- tail → file pipelines (churn, descriptors) ----------------------------------
+def tail_to_file_config(work: Path, port: int, rotate_wait: float = 5) -> str:
+    """tail over ``work/logs/*.log`` (with a DB, from the head) into ``work/out/records.log``, plain JSON."""
+    return (
+        "[SERVICE]\n    Flush 0.2\n    Grace 5\n    Log_Level info\n"
+        f"    HTTP_Server On\n    HTTP_Listen 127.0.0.1\n    HTTP_Port {port}\n"
+        f"[INPUT]\n    Name tail\n    Path {work}/logs/*.log\n    Tag pod.*\n    DB {work}/offsets.db\n"
+        f"    Read_from_Head On\n    Refresh_Interval 1\n    Rotate_Wait {rotate_wait:g}\n"
+        f"[OUTPUT]\n    Name file\n    Match pod.*\n    Path {work}/out\n    File records.log\n    Format plain\n"
+    )
+
+
+def file_pipeline(work: Path, rotate_wait: float = 5, file_limit: int | None = None) -> Shipper:
+    (work / "logs").mkdir(parents=True, exist_ok=True)
+    (work / "out").mkdir(exist_ok=True)
+    port = free_port()
+    config = work / "shipper.conf"
+    config.write_text(tail_to_file_config(work, port, rotate_wait))
+    return Shipper(config, work / "shipper.log", child_env(work), port, file_limit=file_limit)
+
+
+def written_out(work: Path) -> list[str]:
+    """The ``log`` of every record in the pipeline's output file."""
+    out = work / "out" / "records.log"
+    if not out.exists():
+        return []
+    return [orjson.loads(line)["log"] for line in out.read_bytes().splitlines() if line.strip()]
+
+
+def open_descriptors(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+def held_open(pid: int) -> set[str]:
+    """The files a process has open."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            held.add(os.readlink(fd))
+        except OSError:
+            continue
+    return held
+
+
+# -- scenario: pod churn -------------------------------------------------------
+@dataclass
+class ChurnReport:
+    files: int
+    #: files created on the inode of a file deleted earlier in the run
+    reused: int
+    written: set[str]
+    delivered: list[str]
+    #: shipper_tail_inode_reused_total
+    counted: float
+
+    @property
+    def missing(self) -> set[str]:
+        return self.written - set(self.delivered)
+
+    def summary(self) -> str:
+        lost_files = {line[:9] for line in self.missing}
+        return (f"{self.files} files, {self.reused} on a reused inode: {len(self.missing)} of {len(self.written)} "
+                f"lines lost in {len(lost_files)} files, {len(self.delivered) - len(set(self.delivered))} "
+                f"duplicates, {self.counted:g} reuses counted")
+
+
+def churn_scenario(work: Path, files: int = 300, per_second: float = 100, lifetime: float = 1.0,
+                   lines: int = 3, settle: float = 30) -> ChurnReport:
+    """Pods come and go: ``files`` files created at ``per_second``, each deleted ``lifetime`` s later.
+
+    A file is deleted only once shipper has it open (a file deleted unseen is
+    another matter), and every line is unique, so a new file on a reused inode
+    never looks like the deleted one.  ``Rotate_Wait 0.2`` lets tail close
+    deleted files fast, so their inodes come back while the run goes on.
+    """
+    shipper = file_pipeline(work, rotate_wait=0.2)
+    logs = work / "logs"
+    written: set[str] = set()
+    freed: set[int] = set()
+    reused = 0
+    alive: list[tuple[float, Path]] = []
+    try:
+        shipper.start().wait_ready()
+        start = time.monotonic()
+        held: set[str] = set()
+        for n in range(files):
+            while alive and alive[0][0] <= time.monotonic():
+                path = alive[0][1]
+                if str(path) not in held:
+                    held = held_open(shipper.pid)
+                    if str(path) not in held:
+                        break
+                alive.pop(0)
+                freed.add(path.stat().st_ino)
+                path.unlink()
+            path = logs / f"pod-{n:05d}.log"
+            batch = [f"pod {n:05d} line {i}" for i in range(lines)]  # the same size: a stale offset skips them all
+            path.write_text("".join(line + "\n" for line in batch))
+            written.update(batch)
+            reused += path.stat().st_ino in freed
+            alive.append((time.monotonic() + lifetime, path))
+            time.sleep(max(0.0, start + (n + 1) / per_second - time.monotonic()))
+        for due, path in alive:
+            time.sleep(max(0.0, due - time.monotonic()))
+            name = str(path)
+            wait_for(lambda: name in held_open(shipper.pid), 10, 0.05, f"{path.name} opened")  # noqa: B023
+            path.unlink()
+        eventually(lambda: written <= set(written_out(work)), settle, 0.3)
+        counted = shipper.metric("shipper_tail_inode_reused_total")
+        assert shipper.stop() == 0
+    finally:
+        shipper.ensure_stopped()
+    return ChurnReport(files, reused, written, written_out(work), counted)
+
+
+# -- scenario: more files than descriptors ---------------------------------------
+@dataclass
+class DescriptorReport:
+    files: int
+    file_limit: int
+    written: set[str]
+    #: lines of the first round not delivered when the second round was written
+    missing_first: set[str]
+    delivered: list[str]
+    parked: float
+    answered: bool
+    seconds: float
+    log: str
+
+    @property
+    def missing(self) -> set[str]:
+        return self.written - set(self.delivered)
+
+    def summary(self) -> str:
+        return (f"{self.files} files, ulimit -n {self.file_limit}: {len(self.missing)} of {len(self.written)} lines "
+                f"missing, {len(self.delivered) - len(set(self.delivered))} duplicates, {self.parked:g} closings of "
+                f"idle files, monitoring answering {self.answered}, {self.seconds:.1f}s")
+
+
+def descriptor_scenario(work: Path, files: int = 600, file_limit: int = 256, lines: int = 5,
+                        settle: float = 60) -> DescriptorReport:
+    """``files`` files (written twice, ``lines`` lines each time) read under ``ulimit -n file_limit``."""
+    shipper = file_pipeline(work, file_limit=file_limit)
+
+    def write_round(first: int) -> set[str]:
+        batch_lines: set[str] = set()
+        for n in range(files):
+            batch = [f"file {n:05d} line {i}" for i in range(first, first + lines)]
+            with (work / "logs" / f"pod-{n:05d}.log").open("a") as handle:
+                handle.writelines(line + "\n" for line in batch)
+            batch_lines.update(batch)
+        return batch_lines
+
+    try:
+        written = write_round(0)
+        started = time.monotonic()
+        shipper.start().wait_ready()
+        eventually(lambda: written <= set(written_out(work)), settle, 0.3)
+        answered = shipper.answering()
+        missing_first = written - set(written_out(work))
+        written |= write_round(lines)  # every file again, most of them closed by now
+        eventually(lambda: written <= set(written_out(work)), settle, 0.3)
+        seconds = time.monotonic() - started
+        parked = shipper.metric("shipper_tail_files_parked_total")
+        assert shipper.stop() == 0
+    finally:
+        shipper.ensure_stopped()
+    return DescriptorReport(files, file_limit, written, missing_first, written_out(work), parked, answered, seconds,
+                            shipper.log_text())
+
+
+# -- scenario: reload storm ----------------------------------------------------
+RELOAD_CONFIG = """\
+[SERVICE]
+    Flush         0.2
+    Grace         5
+    Log_Level     info
+    HTTP_Server   On
+    HTTP_Listen   127.0.0.1
+    HTTP_Port     {port}
+    Hot_Reload    On
+
+[INPUT]
+    Name            tail
+    Path            {work}/logs/*.log
+    Tag             app.*
+    DB              {work}/offsets.db
+    Read_from_Head  On
+
+[INPUT]
+    Name    dummy
+    Tag     beat
+    Rate    5
+
+[OUTPUT]
+    Name               cloudwatch_logs
+    Match              *
+    region             us-east-1
+    endpoint           {endpoint}
+    log_group_name     reloads
+    log_stream_name    storm
+    auto_create_group  On
+
+[OUTPUT]
+    Name    file
+    Match   *
+    Path    {work}
+    File    records.log
+"""
+
+
+@dataclass
+class ReloadReport:
+    #: (reloads applied, open files, RSS bytes) after the warm-up and every ``reloads / 4``
+    samples: list[tuple[int, int, int]]
+    #: reloads the SIGHUP burst caused
+    storm: float
+    sighups: int
+    seconds: float
+
+    def summary(self) -> str:
+        points = ", ".join(f"{n}: {files} fds / {rss / 1e6:.1f} MB" for n, files, rss in self.samples)
+        return (f"reloads -> open files / RSS: {points}; {self.sighups} SIGHUPs -> {self.storm:g} reloads; "
+                f"{self.seconds:.1f}s")
+
+
+def reload_scenario(work: Path, moto: MotoServer, reloads: int = 50, warm_up: int = 15,
+                    sighups: int = 50) -> ReloadReport:
+    """``reloads`` POST /api/v2/reload, each waited for until the new pipeline runs, then a SIGHUP burst."""
+    (work / "logs").mkdir(parents=True, exist_ok=True)
+    (work / "logs" / "app.log").write_text("a line\n" * 10)
+    port = free_port()
+    config = work / "shipper.conf"
+    config.write_text(RELOAD_CONFIG.format(port=port, work=work, endpoint=moto.url))
+    shipper = Shipper(config, work / "shipper.log", child_env(work), port)
+    applied = 0
+    samples: list[tuple[int, int, int]] = []
+
+    def sample() -> None:
+        samples.append((applied, open_descriptors(shipper.pid), rss_bytes(shipper.pid)))
+
+    try:
+        shipper.start().wait_ready()
+        started = time.monotonic()
+        for n in range(warm_up + reloads):
+            status, body = shipper.post("/api/v2/reload")
+            assert (status, orjson.loads(body)) == (200, {"reload": "done", "status": 0}), body
+            applied += 1
+            wait_for(lambda: shipper.log_text().count("configuration reloaded") >= applied, 30, 0.02,  # noqa: B023
+                     f"reload {applied}")
+            if n + 1 == warm_up or (n + 1 - warm_up) % max(1, reloads // 4) == 0 and n >= warm_up:
+                sample()
+        before = shipper.metric("shipper_reloads_total")
+        assert shipper.process is not None
+        for _ in range(sighups):
+            shipper.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: shipper.metric("shipper_reloads_total") > before, 30, 0.1, "SIGHUP reload applied")
+        wait_for(shipper.answering, 30, 0.1, "monitoring server answering after the SIGHUPs")
+        storm = shipper.metric("shipper_reloads_total") - before
+        seconds = time.monotonic() - started
+        assert shipper.stop() == 0
+    finally:
+        shipper.ensure_stopped()
+    return ReloadReport(samples, storm, sighups, seconds)
+
+
 # -- command line --------------------------------------------------------------
 def _mb(n: float) -> str:
     return f"{n / 1e6:.1f} MB"
@@ -648,6 +919,21 @@ def _shipped(work: Path, moto: RestartableMoto, proxy: RecordingProxy, full: boo
     print(f"[config/fluent-bit.conf] {report.summary()}")
 
 
+def _churn(work: Path, full: bool) -> None:
+    for lifetime in (1.0, 2.0):
+        report = churn_scenario(work / f"churn-{lifetime:g}", files=2000 if full else 300, lifetime=lifetime)
+        print(f"[churn, deleted {lifetime:g}s after creation] {report.summary()}")
+
+
+def _descriptors(work: Path, full: bool) -> None:
+    files, limit = (1000, 512) if full else (600, 256)
+    print(f"[descriptors] {descriptor_scenario(work, files=files, file_limit=limit).summary()}")
+
+
+def _reloads(work: Path, moto: MotoServer, full: bool) -> None:
+    print(f"[reloads] {reload_scenario(work, moto, reloads=1000 if full else 100).summary()}")
+
+
 def _overload(work: Path, moto: RestartableMoto, proxy: RecordingProxy) -> None:
     report = overload_scenario(work, moto, proxy)
     print(f"written {_mb(report.written_bytes)}, missing {len(report.missing)}, "
@@ -659,7 +945,8 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     parser = argparse.ArgumentParser(description="reliability figures (see docs/reliability.md)")
-    parser.add_argument("scenario", choices=("crash", "outage", "overload", "shipped"))
+    parser.add_argument("scenario", choices=("crash", "outage", "overload", "shipped", "churn", "descriptors",
+                                             "reloads"))
     parser.add_argument("--full", action="store_true",
                         help="the issue's sizes: 200,000 lines / 60 s outage / the shipped config through 10 minutes")
     parser.add_argument("--seed", type=int, default=8)
@@ -675,6 +962,12 @@ def main(argv: list[str] | None = None) -> int:
                 _outage(Path(tmp), moto, proxy, args.full)
             elif args.scenario == "shipped":
                 _shipped(Path(tmp), moto, proxy, args.full)
+            elif args.scenario == "churn":
+                _churn(Path(tmp), args.full)
+            elif args.scenario == "descriptors":
+                _descriptors(Path(tmp), args.full)
+            elif args.scenario == "reloads":
+                _reloads(Path(tmp), moto, args.full)
             else:
                 _overload(Path(tmp), moto, proxy)
     finally:

@@ -10,13 +10,12 @@ arriving after every reload (no stall: each wait is bounded, not timed).
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import orjson
 import pytest
 
-from bench.reliability import Shipper, Writer, child_env, rss_bytes
+from bench.reliability import Shipper, Writer, child_env, reload_scenario
 from tests.e2e.writer import parse_line
 from tests.poll import wait_for
 from tests.servers.moto import MotoServer, free_port, moto_server  # noqa: F401 - fixture
@@ -112,89 +111,16 @@ def test_reloads_under_load_lose_nothing_and_never_stall(tmp_path: Path) -> None
     print(f"\n{len(lines)} records for {len(expected)} lines: {len(lines) - len(expected)} duplicates across reloads")
 
 
-STORM_CONFIG = """\
-[SERVICE]
-    Flush         0.2
-    Grace         5
-    Log_Level     info
-    HTTP_Server   On
-    HTTP_Listen   127.0.0.1
-    HTTP_Port     {port}
-    Hot_Reload    On
-
-[INPUT]
-    Name            tail
-    Path            {work}/logs/*.log
-    Tag             app.*
-    DB              {work}/offsets.db
-    Read_from_Head  On
-
-[INPUT]
-    Name    dummy
-    Tag     beat
-    Rate    5
-
-[OUTPUT]
-    Name               cloudwatch_logs
-    Match              *
-    region             us-east-1
-    endpoint           {endpoint}
-    log_group_name     reloads
-    log_stream_name    storm
-    auto_create_group  On
-
-[OUTPUT]
-    Name    file
-    Match   *
-    Path    {work}
-    File    records.log
-"""
-#: reloads before the first measurement: the first few grow the heap to its working size.
-WARM_UP = 15
-RELOADS = 50
-
-
-def open_files(pid: int) -> int:
-    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
-
 
 @pytest.mark.slow
 def test_a_reload_storm_leaves_files_and_memory_flat(tmp_path: Path, moto_server: MotoServer) -> None:  # noqa: F811
-    """RELOADS reloads, each waited for until the new pipeline runs, then a burst of SIGHUPs."""
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "logs" / "app.log").write_text("a line\n" * 10)
-    port = free_port()
-    conf = tmp_path / "shipper.conf"
-    conf.write_text(STORM_CONFIG.format(port=port, work=tmp_path, endpoint=moto_server.url))
-    shipper = Shipper(conf, tmp_path / "shipper.log", child_env(tmp_path), port)
-    done = iter(range(1, 10**6))
+    """50 reloads, each waited for until the new pipeline runs, after 15 to warm up; then 50 SIGHUPs at once.
 
-    def reload() -> None:
-        status, body = shipper.post("/api/v2/reload")
-        assert (status, orjson.loads(body)) == (200, {"reload": "done", "status": 0})
-        applied = next(done)
-        wait_for(lambda: shipper.log_text().count("configuration reloaded") >= applied, 30, 0.02, f"reload {applied}")
-
-    try:
-        shipper.start().wait_ready()
-        for _ in range(WARM_UP):
-            reload()
-        files, rss = open_files(shipper.pid), rss_bytes(shipper.pid)
-        for _ in range(RELOADS):
-            reload()
-        files_after, rss_after = open_files(shipper.pid), rss_bytes(shipper.pid)
-        applied = shipper.metric("shipper_reloads_total")
-        for _ in range(50):
-            assert shipper.process is not None
-            shipper.process.send_signal(signal.SIGHUP)
-        wait_for(lambda: shipper.metric("shipper_reloads_total") > applied, 30, 0.1, "SIGHUP reload applied")
-        wait_for(shipper.answering, 30, 0.1, "monitoring server answering after the SIGHUPs")
-        storm = shipper.metric("shipper_reloads_total") - applied
-        assert shipper.stop() == 0
-    finally:
-        shipper.ensure_stopped()
-    print(f"\n{RELOADS} reloads: open files {files} -> {files_after}, RSS {rss / 1e6:.1f} -> {rss_after / 1e6:.1f} MB; "
-          f"50 SIGHUPs -> {storm:g} reloads")
+    ``python -m bench.reliability reloads --full`` runs 1,000.
+    """
+    report = reload_scenario(tmp_path, moto_server, reloads=50, warm_up=15, sighups=50)
+    print(f"\n{report.summary()}")
+    (_, files, rss), (_, files_after, rss_after) = report.samples[0], report.samples[-1]
     assert files_after <= files + 3
     assert rss_after <= rss + 15e6
-    assert 1 <= storm <= 50
+    assert 1 <= report.storm <= report.sighups
