@@ -147,7 +147,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from shipper.daemon import Supervisor
+    from shipper.inputs.tail.handles import raise_file_limit
 
+    raise_file_limit()
     if args.workdir is not None:
         os.chdir(args.workdir)
     try:

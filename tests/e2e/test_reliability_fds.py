@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.reliability import descriptor_scenario
-from shipper.inputs.tail.handles import file_limit
+from shipper.inputs.tail.handles import RAISED_LIMIT, file_limit, raise_file_limit
 
 
 @pytest.mark.slow
@@ -39,5 +39,16 @@ def test_the_budget_keeps_a_quarter_of_the_limit_for_everything_else() -> None:
         assert file_limit() == 384
         resource.setrlimit(resource.RLIMIT_NOFILE, (100, hard))
         assert file_limit() == 36  # at least 64 kept
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_run_raises_the_soft_limit_towards_the_hard_one() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        raise_file_limit()
+        raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        assert raised == (RAISED_LIMIT if hard == resource.RLIM_INFINITY else min(hard, RAISED_LIMIT))
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

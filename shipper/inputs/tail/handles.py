@@ -10,6 +10,10 @@ outputs, the ``DB``, storage chunks and the HTTP server.  A tail that needs
 a descriptor when none is free closes one of its idle files first (read to
 the end, nothing in flight) and opens it again, by identity, when it
 changes; a file that finds no descriptor waits for the next round.
+
+``shipper run`` first raises its soft limit to the hard one (at most
+:data:`RAISED_LIMIT`): hosts often start services at 1,024 with a hard limit
+far higher, and tail should not close files it has no need to close.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ MIN_RESERVE = 64
 RESERVE_FRACTION = 4
 #: tail may always hold this many, however low the limit.
 MIN_FILES = 8
+#: how far ``shipper run`` raises its soft limit towards the hard one.
+RAISED_LIMIT = 65536
+
+
+def raise_file_limit() -> None:
+    """Soft ``RLIMIT_NOFILE`` up to the hard limit (at most RAISED_LIMIT); never lowered."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = RAISED_LIMIT if hard == resource.RLIM_INFINITY else min(hard, RAISED_LIMIT)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def file_limit() -> int:
@@ -37,7 +51,10 @@ class FileBudget:
 
     def __init__(self) -> None:
         self.held = 0
-        self.limit = file_limit()
+
+    @property
+    def limit(self) -> int:
+        return file_limit()
 
     def free(self) -> bool:
         return self.held < self.limit
