@@ -191,7 +191,7 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
     printer = DryRunPrinter(sys.stdout, args.format)
     code = asyncio.run(Engine(pipeline, printer=printer).run())
     sys.stdout.flush()
-    print(printer.summary([o.instance_name for o in pipeline.outputs]), file=sys.stderr)
+    print(printer.summary([o.instance_name for o in pipeline.outputs], args.now), file=sys.stderr)
     return code
 
 

@@ -80,8 +80,12 @@ class DryRunPrinter:
         if lines:
             self.stream.write("\n".join(lines) + "\n")
 
-    def summary(self, output_names: list[str]) -> str:
-        """Per output: records, payload bytes and API requests it would make, then refusals by reason."""
+    def summary(self, output_names: list[str], now_ns: int | None = None) -> str:
+        """Per output: records, payload bytes and API requests it would make, then refusals by reason.
+
+        ``now_ns`` is the ``--now`` the windows were judged by; without it the clock was, and a
+        refusal for time points at ``--now``.
+        """
         rows = []
         clock = False
         for name in output_names:
@@ -92,6 +96,8 @@ class DryRunPrinter:
             for reason, count in sorted(t.refused.items()):
                 rows.append(f"dry-run: {name}: refused {count} as {reason}: {t.reasons.get(reason, reason)}")
                 clock = clock or reason in CLOCK_REASONS
-        if clock:
+        if clock and now_ns is not None:
+            rows.append(f"dry-run: time windows were judged as of --now {format_rfc3339_ns(now_ns)}")
+        elif clock:
             rows.append("dry-run: time windows are judged by the clock; replay old logs as of their own time with --now TIME")
         return "\n".join(rows)

@@ -176,3 +176,17 @@ def test_check_and_plugins_say_an_option_is_accepted_and_ignored(write):
     assert f"{conf}:7: [FILTER] rewrite_tag: option 'emitter_name' is accepted and ignored" in checked.stderr
     listed = shipper("plugins", "rewrite_tag")
     assert any(line.split()[:1] == ["emitter_name"] and "accepted and ignored" in line for line in listed.stdout.splitlines())
+
+
+def test_dry_run_with_now_says_which_time_judged_the_refusals(write, tmp_path):
+    conf = write(
+        "c.conf",
+        "[INPUT]\n    Name dummy\n    Tag t\n    Samples 1\n[OUTPUT]\n    Name cloudwatch_logs\n    Match *\n"
+        "    region us-east-1\n    log_group_name g\n    log_stream_name s\n",
+    )
+    # dummy stamps records with the clock, so as of 2020 they are from the future
+    result = shipper("dry-run", "-c", str(conf), "--log-dir", str(tmp_path), "--now", "2020-01-01T00:00:00Z")
+    assert result.returncode == 0, result.stderr
+    assert "refused 1 as too_new" in result.stderr
+    assert "judged by the clock" not in result.stderr
+    assert "time windows were judged as of --now 2020-01-01T00:00:00.000000000Z" in result.stderr

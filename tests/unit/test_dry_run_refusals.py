@@ -114,3 +114,14 @@ def test_pretty_rows_say_refused_and_why_and_the_summary_points_at_now() -> None
     printer.write("cloudwatch_logs.0", "t", out.dry_run("t", [(0, {"a": 1})]))
     assert "REFUSED too_old: older than 14 days" in stream.getvalue()
     assert "--now" in printer.summary(["cloudwatch_logs.0"])
+
+
+def test_with_now_the_summary_names_it_instead_of_pointing_at_it() -> None:
+    out = make_plugin("output", "cloudwatch_logs",
+                      {"region": "us-east-1", "log_group_name": "g", "log_stream_name": "s"}, dry_context())
+    printer = DryRunPrinter(io.StringIO(), "jsonl")
+    printer.write("cloudwatch_logs.0", "t", out.dry_run("t", [(NOW_NS + 3 * 3600 * 10**9, {"a": 1})]))
+    summary = printer.summary(["cloudwatch_logs.0"], NOW_NS)
+    assert "refused 1 as too_new" in summary
+    assert "judged by the clock" not in summary
+    assert summary.endswith("time windows were judged as of --now 2026-11-18T11:06:40.000000000Z")
