@@ -8,7 +8,7 @@ import pytest
 
 from shipper import registry
 from shipper.cli import main
-from shipper.plugin_docs import BEGIN, END, PAGES, problems, refresh, render_block, write
+from shipper.plugin_docs import BEGIN, END, PAGES, documented_plugins, problems, refresh, render_block, write
 
 
 def test_every_plugin_has_a_page_with_a_current_options_table() -> None:
@@ -56,3 +56,10 @@ def test_missing_stale_and_unmarked_pages_are_reported_and_fixed(tmp_path: Path)
     write(tmp_path)
     assert problems(tmp_path) == []
     assert "## Options" in (tmp_path / "grep.md").read_text()
+
+
+def test_the_readme_plugin_table_links_every_plugin_page() -> None:
+    """A plugin that lands without a row in the README's table is invisible to users who read only the README."""
+    readme = (PAGES.parents[1] / "README.md").read_text()
+    missing = [name for name in documented_plugins() if f"(docs/plugins/{name}.md)" not in readme]
+    assert missing == [], f"add a row for {missing} to the plugin table in README.md"
