@@ -25,6 +25,8 @@ from shipper.pipeline import Pipeline, build
 from shipper.plugin import DryRun, Plugin
 
 EXIT_CONFIG = 2
+#: what a shell reports for a process killed by SIGPIPE (128 + 13), which is what a C tool would get
+EXIT_BROKEN_PIPE = 141
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -276,3 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`shipper dry-run ... | head`): stop quietly, as Unix tools do. Python would
+        # report the pipe again when it flushes stdout at exit, so stdout is pointed at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

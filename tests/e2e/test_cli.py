@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
 
 import orjson
 
-from tests.e2e.conftest import shipper, start_shipper
+from tests.e2e.conftest import SHIPPER, shipper, start_shipper
 from tests.poll import wait_for
 
 DUMMY_TO_FILE = """\
@@ -190,3 +191,13 @@ def test_dry_run_with_now_says_which_time_judged_the_refusals(write, tmp_path):
     assert "refused 1 as too_new" in result.stderr
     assert "judged by the clock" not in result.stderr
     assert "time windows were judged as of --now 2020-01-01T00:00:00.000000000Z" in result.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """`shipper plugins tail | head -1`: no traceback when the pipe closes before shipper writes."""
+    child = subprocess.Popen([*SHIPPER, "plugins", "tail"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader is gone before the interpreter has even started
+    stderr = child.stderr.read()
+    assert child.wait(timeout=60) == 141
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
