@@ -25,7 +25,6 @@ from shipper.inputs.tail.offsets import Left, OffsetsDB, Row, digest_before, sti
 from shipper.inputs.tail.paths import Found
 from shipper.inputs.tail.reader import TailFile
 
-
 #: deleted files remembered at most (their inodes are watched for reuse only to count it).
 FORGET_DELETED_AFTER = 4096
 
