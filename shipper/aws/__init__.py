@@ -32,7 +32,12 @@ API
 
 ``install(client)`` / ``await call_with_body(client, op, body, placeholder, headers)`` (:mod:`shipper.aws.rawbody`)
     Send a JSON body encoded by us (orjson, per batch) through botocore's signing and error
-    parsing, skipping its per-field validation and serialisation.
+    parsing, skipping its per-field validation and serialisation.  Returns the service's own JSON
+    object; a 2xx whose body is not one raises ``UnexpectedAnswer`` (retryable).
+
+``service_error(code, message, status)`` (:mod:`shipper.aws.errors`)
+    The ``ClientError`` botocore raises for an AWS error answer, for the in-memory fakes of each
+    output's ``transport.py``.
 """
 
 from shipper.aws.errors import classify, describe, error_code, is_retryable
