@@ -8,13 +8,11 @@ partial failures and answer checks are unit-tested against
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import orjson
-
 from shipper.aws import AwsSettings
+from shipper.aws.fake import RecordBatchFake
 from shipper.aws.rawbody import RawBodyClient, call_with_body
 
 #: PutRecordBatch parameters botocore validates before the real body replaces them.
@@ -42,8 +40,8 @@ class AwsFirehose(RawBodyClient):
         return await call_with_body(self.client.client, "put_record_batch", body, placeholder)
 
 
-class FakeFirehose:
-    """An in-memory PutRecordBatch peer for unit tests: keeps accepted records, refuses chosen positions.
+class FakeFirehose(RecordBatchFake):
+    """An in-memory PutRecordBatch peer for unit tests: keeps accepted records' data in ``stored``.
 
     ``refuse(call) -> positions`` decides, per call number (0-based), which
     records come back with ``ServiceUnavailableException``; ``errors`` are
@@ -51,32 +49,16 @@ class FakeFirehose:
     """
 
     def __init__(self, refuse: Callable[[int], set[int]] | None = None) -> None:
-        self.refuse = refuse or (lambda call: set())
-        self.calls: list[dict[str, Any]] = []
+        super().__init__(refuse)
         self.stored: list[bytes] = []
-        self.errors: list[BaseException] = []
-        self.answers: list[dict[str, Any]] = []
 
-    async def open(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
+    def _accept(self, record: dict[str, Any], data: bytes) -> dict[str, Any]:
+        self.stored.append(data)
+        return {"RecordId": str(len(self.stored))}
 
     async def put_record_batch(self, delivery_stream: str, body: bytes) -> dict[str, Any]:
-        request = orjson.loads(body)
-        refused = self.refuse(len(self.calls))
-        self.calls.append(request)
-        if self.errors:
-            raise self.errors.pop(0)
-        if self.answers:
-            return self.answers.pop(0)
-        responses: list[dict[str, Any]] = []
-        for position, record in enumerate(request["Records"]):
-            if position in refused:
-                responses.append({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "fake"})
-            else:
-                self.stored.append(base64.b64decode(record["Data"]))
-                responses.append({"RecordId": str(len(self.stored))})
-        failed = sum(1 for answer in responses if "ErrorCode" in answer)
-        return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": responses}
+        answer = self.answer(body, self._accept)
+        if isinstance(answer, dict):
+            return answer
+        failed, entries = answer
+        return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": entries}

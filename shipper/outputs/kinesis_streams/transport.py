@@ -8,13 +8,11 @@ partial failures, answer checks and drop accounting are tested against
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import orjson
-
 from shipper.aws import AwsSettings
+from shipper.aws.fake import RecordBatchFake
 from shipper.aws.rawbody import RawBodyClient, call_with_body
 
 #: PutRecords parameters botocore validates before the real body replaces them.
@@ -41,40 +39,27 @@ class AwsPutRecords(RawBodyClient):
         return await call_with_body(self.client.client, "put_records", body, {"StreamName": stream, **_PLACEHOLDER})
 
 
-class FakeKinesis:
-    """An in-memory PutRecords peer for unit tests: keeps accepted records, can refuse chosen positions.
+class FakeKinesis(RecordBatchFake):
+    """An in-memory PutRecords peer for unit tests: keeps accepted ``(partition key, data)`` in ``stored``.
 
     ``refuse(call) -> set of positions`` decides, per call number (0-based),
     which records come back with ``ProvisionedThroughputExceededException``;
     ``errors`` are raised by the next calls instead, and ``answers`` returned instead.
     """
 
+    refusal = "ProvisionedThroughputExceededException"
+
     def __init__(self, refuse: Callable[[int], set[int]] | None = None) -> None:
-        self.refuse = refuse or (lambda call: set())
-        self.calls: list[dict[str, Any]] = []
+        super().__init__(refuse)
         self.stored: list[tuple[str, bytes]] = []
-        self.errors: list[BaseException] = []
-        self.answers: list[dict[str, Any]] = []
 
-    async def open(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
+    def _accept(self, record: dict[str, Any], data: bytes) -> dict[str, Any]:
+        self.stored.append((record["PartitionKey"], data))
+        return {"SequenceNumber": str(len(self.stored)), "ShardId": "shardId-000000000000"}
 
     async def put_records(self, stream: str, body: bytes) -> dict[str, Any]:
-        request = orjson.loads(body)
-        refused = self.refuse(len(self.calls))
-        self.calls.append(request)
-        if self.errors:
-            raise self.errors.pop(0)
-        if self.answers:
-            return self.answers.pop(0)
-        answers: list[dict[str, Any]] = []
-        for position, record in enumerate(request["Records"]):
-            if position in refused:
-                answers.append({"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "fake"})
-            else:
-                self.stored.append((record["PartitionKey"], base64.b64decode(record["Data"])))
-                answers.append({"SequenceNumber": str(len(self.stored)), "ShardId": "shardId-000000000000"})
-        return {"FailedRecordCount": len(refused & set(range(len(answers)))), "Records": answers}
+        answer = self.answer(body, self._accept)
+        if isinstance(answer, dict):
+            return answer
+        failed, entries = answer
+        return {"FailedRecordCount": failed, "Records": entries}
