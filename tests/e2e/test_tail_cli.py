@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_dry_run_reads_the_samples_as_if_they_were_var_log_containers() -> None:
+    env = {**os.environ, "CLUSTER_NAME": "demo", "HOST_NAME": "node-1", "AWS_REGION": "us-east-1"}  # as the README
     result = shipper("dry-run", "-c", "config/fluent-bit.conf", "--log-dir", "config/samples", "--format", "jsonl",
-                     "--now", "2026-11-20T10:16:00Z", cwd=REPO)
+                     "--now", "2026-11-20T10:16:00Z", cwd=REPO, env=env)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     lines = sum(len(p.read_text().splitlines()) for p in (REPO / "config/samples").glob("*.log"))
