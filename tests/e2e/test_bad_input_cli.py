@@ -54,3 +54,18 @@ def test_a_region_or_endpoint_botocore_would_refuse_is_a_config_error(write, com
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert f"error: {conf}:{9 + len(settings)}: {expected}" in result.stderr
+
+
+def test_a_tail_path_that_matches_nothing_is_reported_with_its_line(write, tmp_path):
+    conf = write(
+        "fluent-bit.conf",
+        f"[INPUT]\n    Name tail\n    Path {tmp_path}/contaners/*.log\n    Exit_On_Eof On\n\n"
+        "[OUTPUT]\n    Name stdout\n    Match *\n",
+    )
+    ran = shipper("run", "-c", str(conf), timeout=30)
+    assert ran.returncode == 0, ran.stderr
+    assert f"{conf}:3: Path matches no file yet (searched {tmp_path}/contaners/*.log); files that appear" in ran.stderr
+    (tmp_path / "logs").mkdir()
+    dry = shipper("dry-run", "-c", str(conf), "--log-dir", str(tmp_path / "logs"), timeout=30)
+    assert dry.returncode == 0, dry.stderr
+    assert f"{conf}:3: Path matches no file yet (searched {tmp_path}/logs/*.log)\n" in dry.stderr

@@ -216,7 +216,13 @@ class TailInput(Input):
         """Open files that match Path and are not open yet."""
         cutoff = time.time() - self.ignore_older if self.ignore_older else None
         seen: set[tuple[int, int]] = set()
-        for found in self.pathset.scan():
+        matched = self.pathset.scan()
+        if first and not matched:
+            # a misspelt Path would otherwise read nothing, silently, for ever
+            later = "" if self.dry else f"; files that appear are read within Refresh_Interval ({self.refresh:g}s)"
+            self.log.warning("%s: Path matches no file yet (searched %s)%s", self.settings.where("path"),
+                             ", ".join(self.pathset.searched()), later)
+        for found in matched:
             try:
                 st = os.stat(found.real)
             except OSError:

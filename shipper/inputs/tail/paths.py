@@ -51,6 +51,10 @@ class PathSet:
         roots = {_static_prefix(self._where(p)[0]) for p in self.patterns}
         return sorted(r for r in roots if os.path.isdir(r))
 
+    def searched(self) -> list[str]:
+        """The globs really searched, for telling a user that none matched."""
+        return [self._where(os.path.expanduser(p))[0] for p in self.patterns]
+
     def scan(self) -> list[Found]:
         """Every regular file matching a pattern and no exclusion, in glob (sorted) order."""
         found: list[Found] = []
