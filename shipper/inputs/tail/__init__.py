@@ -78,7 +78,9 @@ class TailInput(Input):
         Option("exit_on_eof", "bool", default="false", help="stop shipper when every file is read to its end"),
         Option("docker_mode", "bool", default="off", help="legacy: same as multiline.parser docker"),
         Option("docker_mode_flush", "int", default=4, help="legacy: flush timeout of Docker_Mode, seconds"),
-        Option("docker_mode_parser", ignored=True, help="accepted for compatibility"),
+        Option("docker_mode_parser", ignored=True,
+               help="accepted for compatibility; lines it would join to a first line stay separate records: "
+                    "join stack traces with a multiline filter (multiline.parser java, go, python)"),
         Option("static_batch_size", "size", ignored=True, help="accepted for compatibility"),
         Option("file_cache_advise", "bool", default="on", ignored=True, help="accepted for compatibility"),
         Option("progress_check_interval", "duration", ignored=True, help="accepted for compatibility"),
