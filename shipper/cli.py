@@ -20,7 +20,7 @@ from shipper import __version__, registry
 from shipper.config.model import ConfigDocument
 from shipper.errors import ConfigErrors, Location
 from shipper.logging_setup import configure_logging
-from shipper.options import Property
+from shipper.options import Property, suggest
 from shipper.pipeline import Pipeline, build
 from shipper.plugin import DryRun, Plugin
 
@@ -245,7 +245,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         return 0
     found = [c for kind in ("input", "filter", "output") if (c := registry.lookup(kind, args.name))]
     if not found:
-        print(f"error: no plugin named {args.name!r}", file=sys.stderr)
+        known = [n for kind in ("input", "filter", "output") for n in registry.names(kind)]
+        print(f"error: no plugin named {args.name!r}{suggest(args.name, known)}; `shipper plugins` lists them",
+              file=sys.stderr)
         return EXIT_CONFIG
     for cls in found:
         if args.markdown:

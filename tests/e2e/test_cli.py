@@ -201,3 +201,9 @@ def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
     stderr = child.stderr.read()
     assert child.wait(timeout=60) == 141
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+def test_plugins_suggests_a_name_for_a_misspelt_one():
+    result = shipper("plugins", "cloudwatch_log")
+    assert result.returncode == 2
+    assert "error: no plugin named 'cloudwatch_log' (did you mean 'cloudwatch_logs'?)" in result.stderr
