@@ -132,6 +132,9 @@ def _summary(pipeline: Pipeline) -> str:
         f"parsers: {len(pipeline.context.parsers)}"
         + (f" ({', '.join(sorted(pipeline.context.parsers))})" if pipeline.context.parsers else ""),
     ]
+    if doc.fargate is not None and doc.fargate.log_to_cloudwatch:
+        # the private pipeline of flb_log_cw is built at run time; say where it sends
+        lines.append(f"flb_log_cw: shipper's own log goes to CloudWatch Logs group {doc.fargate.log_group}")
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ pod would, and each example must reach its destination without a refusal.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -56,3 +57,17 @@ def test_example_dry_run_reaches_its_destination(name: str, tmp_path: Path) -> N
     else:  # the raw line under log, as Fargate's input reads it
         assert [p["log"].split(" ", 3)[1:] for p in payloads] == [
             ["stdout", "F", '{"msg":"order placed","order":42}'], ["stderr", "F", "plain text"]]
+
+
+def test_check_says_where_flb_log_cw_sends_shippers_own_log(tmp_path: Path) -> None:
+    configmap = tmp_path / "aws-logging.yaml"
+    configmap.write_text(
+        "kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: aws-logging\n  namespace: aws-observability\n"
+        'data:\n  flb_log_cw: "true"\n  output.conf: |\n    [OUTPUT]\n        Name cloudwatch\n        Match kube.*\n'
+        "        region us-west-2\n        log_group_name fluent-bit-cloudwatch\n        log_stream_prefix from-fluent-bit-\n"
+    )
+    result = shipper("check", "-c", str(configmap), env={**os.environ, "CLUSTER_NAME": "my-cluster"})
+    assert result.returncode == 0, result.stderr
+    assert "flb_log_cw: shipper's own log goes to CloudWatch Logs group my-cluster-fluent-bit-logs" in result.stdout
+    (tmp_path / "off.yaml").write_text(configmap.read_text().replace('"true"', '"false"'))
+    assert "flb_log_cw" not in shipper("check", "-c", str(tmp_path / "off.yaml")).stdout
