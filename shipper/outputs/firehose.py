@@ -25,7 +25,7 @@ class Firehose(KinesisFirehose):
         Option("delivery_stream", required=True, help="name of the Firehose delivery stream"),
         *GO_RECORD_OPTIONS,
         Option(
-            "simple_aggregation", "bool", default="false",
+            "simple_aggregation", "bool", default="false", ignored=True,
             help=f"{COMPAT}: records go one per Firehose record; the destination receives the same bytes",
         ),
     )

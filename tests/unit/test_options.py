@@ -2,8 +2,10 @@
 
 import pytest
 
+from shipper import registry
 from shipper.errors import ConfigError, Location
 from shipper.options import Option, Property, parse_bool, parse_duration, parse_list, parse_size, resolve
+from shipper.pipeline import SERVICE_OPTIONS
 
 L = Location("f.conf", 3)
 
@@ -100,3 +102,15 @@ def test_a_bad_value_for_a_required_option_is_one_error_not_two():
     errors: list[ConfigError] = []
     resolve(table, props(("name", "p"), ("format", "jsn")), L, "[PARSER] p", errors=errors)
     assert len(errors) == 1 and "format" in str(errors[0]) and "required" not in str(errors[0])
+
+
+def test_every_option_that_says_it_is_accepted_for_compatibility_is_marked_ignored():
+    """So check warns about it and the plugin pages say so; the help text alone does neither."""
+    tables = [("[SERVICE]", SERVICE_OPTIONS)] + [(f"{cls.kind} {cls.name}", cls.option_table()) for cls in registry.plugins()]
+    unmarked = [
+        f"{where}: {option.name}"
+        for where, table in tables
+        for option in table
+        if option.help.startswith("accepted for compatibility") and not option.ignored
+    ]
+    assert unmarked == []
