@@ -19,6 +19,7 @@ from functools import partial
 from shipper.errors import ConfigError, ConfigErrors
 from shipper.events import Event, now_ns
 from shipper.inputs.acks import AckWindow, WindowAck
+from shipper.inputs.tail.dockermode import DockerModeDecoder
 from shipper.inputs.tail.handles import BUDGET
 from shipper.inputs.tail.offsets import Left, still_there
 from shipper.inputs.tail.paths import PathSet
@@ -28,7 +29,9 @@ from shipper.inputs.tail.records import plain_events, with_path
 from shipper.inputs.tail.tagging import TagMaker
 from shipper.inputs.tail.watcher import INOTIFY_RECHECK, ChangeWatcher
 from shipper.multiline import MultilineParser, new_chain
+from shipper.multiline.decoder import DecoderChain
 from shipper.options import Option, Settings
+from shipper.parsers.base import Parser
 from shipper.parsers.onigmo import RegexError
 from shipper.plugin import Context, Input
 from shipper.registry import register
@@ -76,11 +79,11 @@ class TailInput(Input):
         Option("parser", help="[PARSER] applied to each line"),
         Option("multiline.parser", "list", default=[], help="multiline parsers tried in order per line"),
         Option("exit_on_eof", "bool", default="false", help="stop shipper when every file is read to its end"),
-        Option("docker_mode", "bool", default="off", help="legacy: same as multiline.parser docker"),
+        Option("docker_mode", "bool", default="off",
+               help="legacy: join docker json-file lines split by the runtime, then apply Parser"),
         Option("docker_mode_flush", "int", default=4, help="legacy: flush timeout of Docker_Mode, seconds"),
-        Option("docker_mode_parser", ignored=True,
-               help="accepted for compatibility; lines it would join to a first line stay separate records: "
-                    "join stack traces with a multiline filter (multiline.parser java, go, python)"),
+        Option("docker_mode_parser", help="with Docker_Mode: a line this parser matches starts a new record; "
+                                           "other lines are joined to the one before"),
         Option("static_batch_size", "size", ignored=True, help="accepted for compatibility"),
         Option("file_cache_advise", "bool", default="on", ignored=True, help="accepted for compatibility"),
         Option("progress_check_interval", "duration", ignored=True, help="accepted for compatibility"),
@@ -111,17 +114,23 @@ class TailInput(Input):
             if self.parser is None:
                 errors.append(ConfigError(f"tail: parser {settings['parser']!r} is not defined", settings.where("parser")))
         self.multiline: list[MultilineParser] = []
-        names = list(settings["multiline.parser"]) or (["docker"] if settings["docker_mode"] else [])
-        for name in names:
+        for name in settings["multiline.parser"]:
             parser = context.multiline_parsers.get(name)
             if parser is None:
                 errors.append(ConfigError(f"tail: multiline parser {name!r} is not defined",
                                           settings.where("multiline.parser")))
             else:
                 self.multiline.append(parser)
-        if settings["docker_mode"] and not settings["multiline.parser"] and self.multiline:
-            self.multiline[0] = MultilineParser(name="docker", type="docker", key_content="log", match_str="\n",
-                                                flush_ms=settings["docker_mode_flush"] * 1000)
+        #: legacy Docker_Mode (without multiline.parser): (Docker_Mode_Parser or None, flush seconds)
+        self.docker_mode: tuple[Parser | None, float] | None = None
+        if settings["docker_mode"] and not settings["multiline.parser"]:
+            first_line = None
+            if settings.get("docker_mode_parser"):
+                first_line = context.parsers.get(settings["docker_mode_parser"])
+                if first_line is None:
+                    errors.append(ConfigError(f"tail: parser {settings['docker_mode_parser']!r} is not defined",
+                                              settings.where("docker_mode_parser")))
+            self.docker_mode = (first_line, float(max(1, settings["docker_mode_flush"])))
         try:
             self.tagger = TagMaker(self.tag, settings.get("tag_regex"))
         except RegexError as exc:
@@ -274,6 +283,10 @@ class TailInput(Input):
         tail.window = AckWindow(tail.offset)
         if self.multiline:
             tail.chain = new_chain(self.multiline, self.key, True, self._standalone)
+        elif self.docker_mode is not None:
+            first_line, flush_seconds = self.docker_mode
+            decoder = DockerModeDecoder(self.parser, first_line, self.key, flush_seconds)
+            tail.chain = DecoderChain([decoder], self._standalone)
         self.files[tail.key] = tail
         self.by_path[tail.real] = self.by_path[os.path.realpath(tail.real)] = tail
         self.count("fluentbit_input_files_opened_total")
