@@ -267,7 +267,9 @@ class TailInput(Input):
     def _recover_rotated(self) -> None:
         """Finish files rotated away while shipper was down (the DB knows them; they left Path)."""
         for row, path in self.positions.rotated_away():
-            fd = self._open(path, path)
+            # over the budget if need be: these are few, their rest exists nowhere else, and the
+            # DB forgets them after this call
+            fd = self._open(path, path, within_budget=False)
             if fd is None:
                 continue
             st = os.fstat(fd)
@@ -440,9 +442,9 @@ class TailInput(Input):
         self._release(tail)
 
     # -- file descriptors ---------------------------------------------------------
-    def _open(self, path: str, shown: str) -> int | None:
+    def _open(self, path: str, shown: str, within_budget: bool = True) -> int | None:
         """A descriptor for ``path`` within the budget (parking an idle file if need be), or None."""
-        if not BUDGET.free() and not self._park_idle():
+        if within_budget and not BUDGET.free() and not self._park_idle():
             return None
         try:
             fd = os.open(path, os.O_RDONLY)
