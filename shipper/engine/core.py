@@ -154,6 +154,8 @@ class Engine:
         self._shutdown = asyncio.Event()
         self._abort = asyncio.Event()
         self._deadline: float | None = None
+        #: inputs whose ``run`` raised: the process exits 1, so a supervisor sees the failure.
+        self._failed_inputs: list[str] = []
         self.context.runtime = self
 
     # -- the Runtime protocol plugins call ------------------------------------
@@ -349,6 +351,7 @@ class Engine:
         except Exception:
             log.exception("%s: input failed and stopped", plugin.instance_name)
             self.metrics.inc("shipper_input_failures_total", name=plugin.instance_name)
+            self._failed_inputs.append(plugin.instance_name)
 
     async def _wait_until(self, awaitables: Sequence[asyncio.Future[Any]], timeout: float) -> None:
         """Wait for all ``awaitables`` up to ``timeout`` seconds, or until a second signal."""
@@ -412,6 +415,9 @@ class Engine:
             leftovers: list[asyncio.Future[Any]] = [ticker, shutdown, all_inputs, *drains]
             for future in leftovers:
                 future.cancel()
+            if self._failed_inputs:
+                log.error("exiting with status 1: input %s failed (see above)", ", ".join(self._failed_inputs))
+                return 1
             return 0
         finally:
             for plugin in reversed(started):

@@ -355,3 +355,21 @@ async def test_outputs_stopping_see_the_shutdown_deadline_and_a_second_signal_mo
     assert 0 < out.seen[0] <= 30  # what is left of Grace when outputs stop
     engine.abort()
     assert engine.shutdown_deadline() <= asyncio.get_running_loop().time()
+
+
+async def test_an_input_that_raises_is_counted_and_the_engine_exits_1_after_delivering_the_rest(caplog):
+    class Broken(ScriptedInput):
+        async def run(self):
+            await super().run()
+            raise OSError("the journal went away")
+
+    good = make_plugin("input", "test_scripted", instance_name="good")
+    good.chunks = [("t", ev({"n": 1}), "g", 1)]
+    broken = Broken(make_plugin("input", "test_scripted", instance_name="broken").settings, make_context())
+    broken.chunks = [("t", ev({"n": 2}), "b", 1)]
+    out = make_plugin("output", "test_scripted_out", {"match": "*"})
+    p = pipeline([good, broken], [out])
+    assert await run(p) == 1  # a supervisor (kubelet, systemd) sees the failure instead of a clean exit
+    assert sorted(r["n"] for _, recs in out.received for r in recs) == [1, 2]
+    assert p.inputs[1].context.metrics.value("shipper_input_failures_total", name="broken") == 1
+    assert "input broken failed" in caplog.text
