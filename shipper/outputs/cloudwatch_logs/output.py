@@ -7,9 +7,8 @@ group and stream (``log_stream_name``, ``log_stream_prefix`` + tag, or the
 to the plain names), then cut into valid requests by
 :mod:`shipper.outputs.cloudwatch_logs.request`.
 
-Streams (and groups, with ``auto_create_group``) are created on first use and
-remembered: like Fluent Bit, CreateLogStream comes first and a missing group is
-created only when the stream call says so.  A PutLogEvents that finds its
+Streams (and groups, with ``auto_create_group``) are created on first use by
+:mod:`shipper.outputs.cloudwatch_logs.streams`.  A PutLogEvents that finds its
 stream gone re-creates it and retries once.  Different streams are sent
 concurrently (bounded); requests of one stream go in time order.  Sequence
 tokens are not used (the API ignores them).  Failures are classified by
@@ -23,17 +22,16 @@ import asyncio
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from shipper.accessor import Template, compile_template
 from shipper.aws import AwsSettings, classify, error_code
-from shipper.errors import ConfigError, PermanentError, RetryableError
+from shipper.errors import ConfigError, RetryableError
 from shipper.events import Event
 from shipper.options import Settings
 from shipper.outputs.cloudwatch_logs.options import OPTIONS
 from shipper.outputs.cloudwatch_logs.request import REFUSALS, PutLogEventsRequest, StreamRequests, encode_messages, plan
 from shipper.outputs.cloudwatch_logs.result import check_answer, rejected_events
+from shipper.outputs.cloudwatch_logs.streams import Destination, NewGroups, Streams
 from shipper.outputs.cloudwatch_logs.transport import AwsLogs, LogsTransport
 from shipper.outputs.result import REJECTED as RESULT_REJECTED, FlushResult
 from shipper.plugin import Context, DryRunBatch, Output, Rendered
@@ -46,9 +44,6 @@ RETENTION_DAYS = frozenset(
 )
 #: streams sent to at the same time, per worker (the connection pool is sized to match).
 MAX_PARALLEL_STREAMS = 8
-#: remembered streams/groups; past this many (templates over churning pods) the memory starts over,
-#: which costs one CreateLogStream answered "already exists" per stream.
-MAX_REMEMBERED = 20_000
 _GROUP_NAME_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 
 SKIPPED = "shipper_cloudwatch_skipped_events_total"
@@ -57,7 +52,6 @@ REJECTED = "shipper_cloudwatch_rejected_events_total"
 REQUESTS = "shipper_cloudwatch_requests_total"
 FALLBACKS = "shipper_cloudwatch_template_fallbacks_total"
 
-Destination = tuple[str, str]
 
 
 @register
@@ -96,9 +90,7 @@ class CloudWatchLogs(Output):
             settings, user_agent_extra=settings.get("extra_user_agent"), max_connections=MAX_PARALLEL_STREAMS * self.workers
         )
         self.transport: LogsTransport | None = None
-        self._streams: set[Destination] = set()
-        self._groups: set[str] = set()
-        self._creating: dict[tuple[str, Any], asyncio.Future[None]] = {}
+        self.streams: Streams | None = None
         self._parallel: asyncio.Semaphore | None = None
         self._reasons = ReasonLog(self.log)
 
@@ -132,6 +124,8 @@ class CloudWatchLogs(Output):
         if self.transport is None:  # unit tests put a fake in first
             self.transport = AwsLogs(self.aws)
         await self.transport.open()
+        groups = NewGroups(self.auto_create_group, self.group_class, self.group_tags, self.retention_days)
+        self.streams = Streams(self.transport, groups, self.log)
         self._parallel = asyncio.Semaphore(self.aws.max_connections)
 
     async def stop(self) -> None:
@@ -256,8 +250,8 @@ class CloudWatchLogs(Output):
                 raise
             if not self.create_streams:
                 raise RetryableError(f"log stream {dest[0]}/{dest[1]} does not exist and auto_create_stream is false") from exc
-            self._streams.discard(dest)
-            self._groups.discard(dest[0])
+            assert self.streams is not None
+            self.streams.forget(dest)
             await self._ensure_stream(dest)
             answer = await transport.put_log_events(*dest, body, self.headers)
         self.count(REQUESTS)
@@ -266,65 +260,14 @@ class CloudWatchLogs(Output):
             self.count(REJECTED, rejected)
             result.add_dropped(f"{RESULT_REJECTED}: CloudWatch refused events by time (rejectedLogEventsInfo)", rejected)
 
-    # -- groups and streams ----------------------------------------------------
     def _transport(self) -> LogsTransport:
         assert self.transport is not None, "flush before start"
         return self.transport
 
     async def _ensure_stream(self, dest: Destination) -> None:
-        """Create the stream (and the group if allowed) once; concurrent callers share the work."""
-        if dest not in self._streams and self.create_streams:
-            await self._once(("stream", dest), lambda: self._create_stream(dest))
-
-    async def _once(self, key: tuple[str, Any], work: Callable[[], Awaitable[None]]) -> None:
-        """Run ``work`` unless the same key is already in flight, in which case wait for that one."""
-        pending = self._creating.get(key)
-        if pending is None:
-            pending = self._creating[key] = asyncio.ensure_future(work())
-            pending.add_done_callback(lambda _: self._creating.pop(key, None))
-        await asyncio.shield(pending)
-
-    async def _create_stream(self, dest: Destination) -> None:
-        group, stream = dest
-        try:
-            await self._transport().create_log_stream(group, stream)
-        except Exception as exc:
-            code = error_code(exc)
-            if code == "ResourceNotFoundException" and self.auto_create_group:
-                if group not in self._groups:
-                    await self._once(("group", group), lambda: self._create_group(group))
-                await self._create_stream_again(dest)
-            elif code == "ResourceNotFoundException":
-                raise PermanentError(
-                    f"log group {group!r} does not exist; create it or set auto_create_group on"
-                ) from exc
-            elif code != "ResourceAlreadyExistsException":
-                raise
-        if len(self._streams) >= MAX_REMEMBERED:
-            self._streams.clear()
-        self._streams.add(dest)
-
-    async def _create_stream_again(self, dest: Destination) -> None:
-        try:
-            await self._transport().create_log_stream(*dest)
-        except Exception as exc:
-            if error_code(exc) != "ResourceAlreadyExistsException":
-                raise
-
-    async def _create_group(self, group: str) -> None:
-        transport = self._transport()
-        try:
-            await transport.create_log_group(group, self.group_class, self.group_tags)
-        except Exception as exc:
-            if error_code(exc) != "ResourceAlreadyExistsException":
-                raise
-        else:
-            self.log.info("created log group %s", group)
-            if self.retention_days:
-                await transport.put_retention_policy(group, self.retention_days)
-        if len(self._groups) >= MAX_REMEMBERED:
-            self._groups.clear()
-        self._groups.add(group)
+        assert self.streams is not None, "flush before start"
+        if self.create_streams:
+            await self.streams.ensure(dest)
 
 
 def _events_of(routed: list[Event], batches: list[PutLogEventsRequest]) -> list[Event]:
