@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from shipper.engine.delivery import Delivery
 from shipper.engine.dryrun import DryRunSink
+from shipper.engine.malloc import release_free_memory
 from shipper.engine.retry import backoff_delay
 from shipper.errors import PermanentError, RetryableError
 from shipper.events import Event
@@ -163,6 +164,8 @@ class OutputRunner:
             if finished:
                 for delivery in batch.deliveries:
                     delivery.release()
+                del batch
+                release_free_memory()  # the batch's packed and decoded records are free now
             self._outstanding -= 1
             if self._outstanding == 0:
                 self._idle.set()
