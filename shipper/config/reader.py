@@ -103,13 +103,13 @@ class Reader:
         if GLOB_CHARS & set(path):
             names = self.files.glob(path, bases)
             if not names:
-                self.error(f"@INCLUDE {path}: no file matches (looked in {_describe(bases)})", location)
+                self.error(f"@INCLUDE {path}: no file matches{_describe(path, bases)}", location)
             for name in names:
                 self.read(name, location)
             return
         found = self.files.find(path, bases)
         if found is None:
-            self.error(f"@INCLUDE {path}: file not found (looked in {_describe(bases)})", location)
+            self.error(f"@INCLUDE {path}: file not found{_describe(path, bases)}", location)
             return
         self.read(found, location)
 
@@ -134,5 +134,8 @@ class Reader:
         return section
 
 
-def _describe(bases: list[str]) -> str:
-    return ", ".join(os.path.abspath(b) if b else "the working directory" for b in bases)
+def _describe(path: str, bases: list[str]) -> str:
+    """Where an @INCLUDE was looked for: nowhere else than itself when it is absolute."""
+    if os.path.isabs(path):
+        return ""
+    return " (looked in " + ", ".join(os.path.abspath(b) if b else "the working directory" for b in bases) + ")"

@@ -221,6 +221,14 @@ def test_missing_include_and_empty_glob(tmp_path):
     assert errors[1].startswith(f"{main}:4: @INCLUDE none/*.conf: no file matches")
 
 
+def test_a_missing_absolute_include_says_only_that(tmp_path):
+    main = write(tmp_path, {"main.conf": f"@INCLUDE {tmp_path}/gone.conf\n@INCLUDE {tmp_path}/gone/*.conf\n"})
+    assert messages(load(main)) == [
+        f"{main}:1: @INCLUDE {tmp_path}/gone.conf: file not found",
+        f"{main}:2: @INCLUDE {tmp_path}/gone/*.conf: no file matches",
+    ]
+
+
 def test_include_cycle_and_twice(tmp_path):
     main = write(
         tmp_path,
