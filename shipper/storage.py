@@ -34,6 +34,7 @@ from pathlib import Path
 
 import orjson
 
+from shipper.atomicfile import write_atomic
 from shipper.events import Event
 from shipper.metrics import Metrics
 
@@ -104,18 +105,7 @@ class ChunkStore:
         directory = self._directory(output)
         name = f"{time.time_ns()}-{os.getpid()}-{next(self._seq)}{SUFFIX}"
         final = directory / name
-        temp = directory / (name + ".tmp")
-        try:
-            with open(temp, "wb") as fh:
-                fh.write(data)
-                if self.sync_full:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            os.replace(temp, final)
-        except OSError:
-            # a full disk leaves a partial temporary file: remove it now, not at the next start
-            temp.unlink(missing_ok=True)
-            raise
+        write_atomic(final, data, self.sync_full)
         if self.sync_full:
             self._fsync_dir(directory)
         chunk = StoredChunk(final, output, tag, len(data), len(events))

@@ -262,3 +262,4 @@ async def test_stop_ends_at_the_engines_shutdown_deadline_and_keeps_the_rest(tmp
     assert len(out.store.objects) == 1  # still in store_dir for the next start
     again = await output(tmp_path, FakeS3())
     assert len(again.store.objects) == 1 and again.store.pending_records(next(iter(again.store.objects.values()))) == 3
+

@@ -7,7 +7,7 @@ import errno
 
 import pytest
 
-from shipper import storage
+from shipper import atomicfile
 from shipper.engine.core import Engine
 from shipper.metrics import Metrics
 from shipper.storage import ChunkStore, CorruptChunk
@@ -95,7 +95,7 @@ def test_a_chunk_being_delivered_is_never_dropped_by_the_limit(tmp_path):
 
 
 def _disk_full(real_open):
-    """``open`` for storage.py on a full disk: the temporary file is created, its write fails half-way."""
+    """``open`` for atomic writes on a full disk: the temporary file is created, its write fails half-way."""
 
     def open_on_full_disk(path, mode="r", *args, **kwargs):
         handle = real_open(path, mode, *args, **kwargs)
@@ -108,9 +108,17 @@ def _disk_full(real_open):
     return open_on_full_disk
 
 
+def test_an_atomic_write_on_a_full_disk_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """Both users of write_atomic (filesystem storage, s3's store_dir) rely on this."""
+    monkeypatch.setattr(atomicfile, "open", _disk_full(open), raising=False)
+    with pytest.raises(OSError):
+        atomicfile.write_atomic(tmp_path / "state.json", b"{}", sync=True)
+    assert list(tmp_path.iterdir()) == []
+
+
 async def test_a_full_disk_falls_back_to_memory_that_counts_against_mem_buf_limit(tmp_path, monkeypatch):
     """Issue 18 (3): the fallback's bytes were counted as 0, so the input never paused, and .tmp files stayed."""
-    monkeypatch.setattr(storage, "open", _disk_full(open), raising=False)
+    monkeypatch.setattr(atomicfile, "open", _disk_full(open), raising=False)
     src = make_plugin("input", "test_scripted", {"storage.type": "filesystem", "mem_buf_limit": "2k"})
     out = make_plugin("output", "test_scripted_out", {"match": "*"}, instance_name="sink")
     out.hang = True  # the destination is down as well

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import orjson
 
+from shipper.atomicfile import write_atomic
 from shipper.outputs.s3.keys import random_alphanumeric
 from shipper.storage import safe_name
 
@@ -97,13 +98,7 @@ class ObjectStore:
         return self._dir(state) / f"{number}{SEGMENT}"
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
-        temp = path.with_name(path.name + ".tmp")
-        with open(temp, "wb") as fh:
-            fh.write(data)
-            if self.sync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(temp, path)
+        write_atomic(path, data, self.sync)
 
     def save(self, state: ObjectState) -> None:
         self._write_atomic(self._dir(state) / STATE, orjson.dumps(asdict(state)))
