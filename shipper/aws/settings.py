@@ -85,16 +85,30 @@ class AwsSettings:
             user_agent_extra=user_agent_extra,
             max_connections=max_connections,
         )
-        if not _REGION.fullmatch(aws.region):
-            raise ConfigError(f"region {aws.region!r} is not a region name such as us-east-1", settings.where("region"))
-        if aws.external_id is not None and not 2 <= len(aws.external_id) <= 1224:
-            raise ConfigError("external_id must be 2 to 1224 characters (an STS limit)", settings.where("external_id"))
-        try:
-            aws.endpoint_url()
-            aws.sts_endpoint_url()
-        except ValueError as exc:
-            raise ConfigError(str(exc), settings.where("endpoint")) from None
+        aws.validate(settings)
         return aws
+
+    def validate(self, settings: Settings, prefix: str = "") -> None:
+        """Refuse at ``check`` what botocore or STS would refuse only when the client opens, at start.
+
+        ``prefix`` is how the output spells the options (opensearch: ``aws_region``),
+        so the error points at the line the user wrote.
+        """
+        if not _REGION.fullmatch(self.region):
+            where = settings.where(prefix + "region")
+            raise ConfigError(f"{prefix}region {self.region!r} is not a region name such as us-east-1", where)
+        if self.external_id is not None and not 2 <= len(self.external_id) <= 1224:
+            raise ConfigError(
+                f"{prefix}external_id must be 2 to 1224 characters (an STS limit)", settings.where(prefix + "external_id")
+            )
+        try:
+            self.endpoint_url()
+        except ValueError as exc:
+            raise ConfigError(str(exc), settings.where(prefix + "endpoint")) from None
+        try:
+            self.sts_endpoint_url()
+        except ValueError as exc:
+            raise ConfigError(str(exc), settings.where(prefix + "sts_endpoint")) from None
 
     def endpoint_url(self) -> str | None:
         """The service endpoint URL, or None for the region's public endpoint."""

@@ -56,6 +56,25 @@ def test_a_region_or_endpoint_botocore_would_refuse_is_a_config_error(write, com
     assert f"error: {conf}:{9 + len(settings)}: {expected}" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("AWS_Region us_west_2", "aws_region 'us_west_2' is not a region name"),
+        ("AWS_External_ID x", "aws_external_id must be 2 to 1224 characters"),
+    ],
+)
+def test_opensearch_aws_settings_are_checked_like_the_aws_outputs(write, line, expected):
+    region = "" if line.startswith("AWS_Region") else "    AWS_Region us-west-2\n"
+    conf = write(
+        "fluent-bit.conf",
+        "[INPUT]\n    Name dummy\n    Samples 1\n\n[OUTPUT]\n"
+        f"    Name es\n    Match *\n    Host search.example\n    AWS_Auth On\n{region}    {line}\n",
+    )
+    result = shipper("check", "-c", str(conf), timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert f"error: {conf}:{11 if region else 10}: {expected}" in result.stderr
+
+
 def test_a_tail_path_that_matches_nothing_is_reported_with_its_line(write, tmp_path):
     conf = write(
         "fluent-bit.conf",

@@ -108,19 +108,18 @@ class OpenSearchOutput(Output):
             return None
         if not settings.get("aws_region"):
             raise ConfigError("AWS_Auth is on but AWS_Region is not set", settings.where("aws_auth"))
-        external_id = settings.get("aws_external_id")
-        if external_id is not None and not 2 <= len(external_id) <= 1224:
-            raise ConfigError("AWS_External_ID must be 2 to 1224 characters", settings.where("aws_external_id"))
-        return AwsSettings(
+        aws = AwsSettings(
             region=settings["aws_region"],
             profile=settings.get("aws_profile") or None,
             role_arn=settings.get("aws_role_arn") or None,
-            external_id=external_id,
+            external_id=settings.get("aws_external_id"),
             sts_endpoint=settings.get("aws_sts_endpoint") or None,
             connect_timeout=settings["net.connect_timeout"],
             read_timeout=settings["net.read_timeout"],
             verify=settings.get("tls.ca_file") or settings["tls.verify"],
         )
+        aws.validate(settings, prefix="aws_")
+        return aws
 
     @staticmethod
     def _bulk_url(settings: Settings) -> str:
