@@ -141,7 +141,8 @@ class AwsFilter(Filter):
 
     async def start(self) -> None:
         if self.context.dry_run is not None:
-            self.log.info("aws: dry-run: IMDS is not asked; records get no EC2 metadata")
+            # a warning: dry-run shows warnings only, and a user must see why records lack az and instance id
+            self.log.warning("aws: dry-run: IMDS is not asked; records get no EC2 metadata")
             return
         self._start_fetch()
 

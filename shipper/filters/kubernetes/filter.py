@@ -11,6 +11,7 @@ when metadata cannot be had, records pass with the fields the tag gives and
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -224,7 +225,9 @@ class KubernetesFilter(Filter):
             self.log.warning("kubernetes: Dummy_Meta is on; records get {'dummy': <time>} instead of metadata")
         elif self.source is None:
             why = "Use_Tag_For_Meta" if self.settings["use_tag_for_meta"] else "dry-run without --kube-meta-dir or Kube_Meta_Preload_Cache_Dir"
-            self.log.info("kubernetes: %s: records get only the fields their tag gives (pod, namespace, container, id)", why)
+            # in dry-run a warning, since dry-run shows warnings only and the missing labels would go unexplained
+            level = logging.WARNING if self.context.dry_run is not None else logging.INFO
+            self.log.log(level, "kubernetes: %s: records get only the fields their tag gives (pod, namespace, container, id)", why)
         if self.settings["aws_use_pod_association"] or self.settings["use_pod_association"]:
             self.log.warning("kubernetes: AWS pod association is not supported; no aws_entity_* keys are added")
 
