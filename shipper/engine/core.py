@@ -379,7 +379,12 @@ class Engine:
             if self.printer is None:
                 plugins += self.pipeline.outputs
             for plugin in plugins:
-                await plugin.start()
+                try:
+                    await plugin.start()
+                except Exception as exc:  # a plugin that cannot start stops the pipeline with its reason, not a traceback
+                    log.error("%s: cannot start: %s: %s", plugin.instance_name, type(exc).__name__, exc)
+                    log.debug("%s: start failed", plugin.instance_name, exc_info=True)
+                    return 1
                 started.append(plugin)
             for runner in self.runners:
                 runner.start()

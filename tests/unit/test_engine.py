@@ -373,3 +373,16 @@ async def test_an_input_that_raises_is_counted_and_the_engine_exits_1_after_deli
     assert sorted(r["n"] for _, recs in out.received for r in recs) == [1, 2]
     assert p.inputs[1].context.metrics.value("shipper_input_failures_total", name="broken") == 1
     assert "input broken failed" in caplog.text
+
+
+async def test_a_plugin_that_cannot_start_ends_the_run_with_1_and_its_reason(caplog):
+    class Unstartable(ScriptedOutput):
+        async def start(self):
+            raise PermissionError("store_dir /var/lib/shipper is not writable")
+
+    src = make_plugin("input", "test_scripted")
+    src.chunks = [("t", ev({"n": 1}), "a", 1)]
+    out = Unstartable(make_plugin("output", "test_scripted_out", {"match": "*"}).settings, make_context())
+    assert await run(pipeline([src], [out])) == 1
+    assert "cannot start: PermissionError: store_dir /var/lib/shipper is not writable" in caplog.text
+    assert src.acked == []  # nothing was read, so nothing is lost
