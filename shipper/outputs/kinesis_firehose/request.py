@@ -22,6 +22,7 @@ import orjson
 from shipper import jsonfmt
 from shipper.events import Event
 from shipper.outputs.opensearch.index import SecondCache
+from shipper.outputs.packing import pack
 
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
@@ -132,23 +133,20 @@ class FirehoseRequests:
 def plan(data: list[bytes | None], compress: Callable[[bytes], bytes] | None = None) -> FirehoseRequests:
     """Compress (optionally) and cut records into requests of at most 500 records / 4 MiB."""
     result = FirehoseRequests()
-    batch = PutRecordBatchRequest()
+    kept: list[bytes] = []
+    indexes: list[int] = []
     for index, item in enumerate(data):
         if item is None:
             result.refused.append((index, "missing_log_key"))
             continue
         if compress is not None:
             item = compress(item)
-        size = len(item)
-        if size > MAX_RECORD_BYTES:
+        if len(item) > MAX_RECORD_BYTES:
             result.refused.append((index, "too_large"))
             continue
-        if len(batch.data) >= MAX_BATCH_RECORDS or batch.nbytes + size > MAX_BATCH_BYTES:
-            result.batches.append(batch)
-            batch = PutRecordBatchRequest()
-        batch.data.append(item)
-        batch.indexes.append(index)
-        batch.nbytes += size
-    if batch.data:
-        result.batches.append(batch)
+        kept.append(item)
+        indexes.append(index)
+    sizes = [len(item) for item in kept]
+    for part in pack(sizes, MAX_BATCH_RECORDS, MAX_BATCH_BYTES):
+        result.batches.append(PutRecordBatchRequest(kept[part], indexes[part], sum(sizes[part])))
     return result

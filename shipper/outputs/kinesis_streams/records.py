@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from shipper.outputs.packing import pack
+
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024
@@ -86,18 +88,14 @@ class KinesisRequests:
 def plan(entries: list[tuple[Entry, list[int]]]) -> KinesisRequests:
     """Cut records (each with the input event indexes it carries) into requests within the limits."""
     result = KinesisRequests()
-    batch = PutRecordsRequest()
+    kept = []
     for entry, events in entries:
-        size = entry.size
-        if size > MAX_RECORD_BYTES:
+        if entry.size > MAX_RECORD_BYTES:
             result.too_large.extend(events)
-            continue
-        if len(batch.entries) >= MAX_RECORDS_PER_CALL or batch.nbytes + size > MAX_BYTES_PER_CALL:
-            result.batches.append(batch)
-            batch = PutRecordsRequest()
-        batch.entries.append(entry)
-        batch.events.append(events)
-        batch.nbytes += size
-    if batch.entries:
-        result.batches.append(batch)
+        else:
+            kept.append((entry, events))
+    sizes = [entry.size for entry, _ in kept]
+    for part in pack(sizes, MAX_RECORDS_PER_CALL, MAX_BYTES_PER_CALL):
+        chosen = kept[part]
+        result.batches.append(PutRecordsRequest([e for e, _ in chosen], [ev for _, ev in chosen], sum(sizes[part])))
     return result
