@@ -95,33 +95,47 @@ class FileOutput(Output):
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), self.settings["template"])
 
     def render(self, tag: str, events: list[Event] | EventBatch) -> bytes:
-        """The lines to append, taken from the records' packed JSON where the format is that JSON."""
+        """The lines to append, as one bytes object."""
+        return b"".join(self._buffers(tag, events))
+
+    def _buffers(self, tag: str, events: list[Event] | EventBatch) -> list[bytes]:
+        """The lines to append as buffers written in turn, taken from the records' packed JSON where the format is that JSON.
+
+        A batch can be tens of megabytes (the kubernetes map makes each line
+        several times its source), so its pieces are written as they are
+        rather than copied into one object first.
+        """
         if isinstance(events, EventBatch):
             if self.format in ("plain", "json_lines", "out_file"):
-                pieces = [self._packed_lines(tag, packed) for packed in events.packs]
-                if None not in pieces:
-                    return b"".join(pieces)  # type: ignore[arg-type]
+                buffers: list[bytes] = []
+                for packed in events.packs:
+                    lines = self._packed_lines(tag, packed)
+                    if lines is None:
+                        break
+                    buffers += lines
+                else:
+                    return buffers
             events = events.decoded()
-        return "".join(self.line(tag, e) + "\n" for e in events).encode("utf-8", "surrogateescape")
+        return ["".join(self.line(tag, e) + "\n" for e in events).encode("utf-8", "surrogateescape")]
 
-    def _packed_lines(self, tag: str, packed: Packed) -> bytes | None:
-        """One piece's lines without decoding its records; None when it must be decoded."""
+    def _packed_lines(self, tag: str, packed: Packed) -> list[bytes] | None:
+        """One piece's lines, as buffers, without decoding its records; None when it must be decoded."""
         if not packed.encoded:
             return None
         times, body = packed.json_lines()
         if self.format == "plain" or (self.format == "json_lines" and not self.date_key):
-            return body + b"\n"
+            return [body, b"\n"]
         lines = body.split(b"\n")
         if self.format == "out_file":
             prefix = tag.encode("utf-8", "surrogateescape") + b": ["
-            return b"".join(b"%s%s, %s]\n" % (prefix, seconds_dot_nanos(ts).encode(), line)
-                            for ts, line in zip(times, lines, strict=True))
+            return [b"".join(b"%s%s, %s]\n" % (prefix, seconds_dot_nanos(ts).encode(), line)
+                             for ts, line in zip(times, lines, strict=True))]
         key = dumps(self.date_key)
         if b"%s:" % key in body:
             return None  # a record has its own date key, which json_lines lets win: decode
         fmt = self.date_format
-        return b"".join(b"{%s:%s%s%s\n" % (key, dumps(date_value(ts, fmt)), b"," if len(line) > 2 else b"", line[1:])
-                        for ts, line in zip(times, lines, strict=True))
+        return [b"".join(b"{%s:%s%s%s\n" % (key, dumps(date_value(ts, fmt)), b"," if len(line) > 2 else b"", line[1:])
+                         for ts, line in zip(times, lines, strict=True))]
 
     async def flush_batch(self, tag: str, batch: EventBatch) -> FlushResult:
         return await self._append(tag, batch)
@@ -131,12 +145,12 @@ class FileOutput(Output):
 
     async def _append(self, tag: str, events: list[Event] | EventBatch) -> FlushResult:
         path = self.path_for(tag)
-        data = self.render(tag, events)
+        buffers = self._buffers(tag, events)
         try:
             if self.settings["mkdir"]:
                 path.parent.mkdir(parents=True, exist_ok=True)
             async with aiofiles.open(path, "ab") as fh:
-                await fh.write(data)
+                await fh.writelines(buffers)
         except OSError as exc:
             return FlushResult(events.decoded() if isinstance(events, EventBatch) else events,
                                f"cannot write {path}: {exc.strerror or exc}")
