@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,16 @@ def start_shipper(*args: str, cwd: Path | None = None, **kw) -> subprocess.Popen
     return subprocess.Popen(
         [*SHIPPER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env, **kw
     )
+
+
+def numbers_in(path: Path, key: str, word: int) -> list[int]:
+    """The sequence numbers delivered to a json_lines file: word ``word`` of each complete record's ``key``.
+
+    A line still being written (no closing brace yet) is left for the next look.
+    """
+    if not path.exists():
+        return []
+    return [int(json.loads(line)[key].split()[word]) for line in path.read_text().splitlines() if line.endswith("}")]
 
 
 @pytest.fixture

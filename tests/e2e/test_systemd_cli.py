@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 import subprocess
 from pathlib import Path
 
-from tests.e2e.conftest import start_shipper
+from tests.e2e.conftest import numbers_in, start_shipper
 from tests.journald import write_journal
 from tests.poll import wait_for
 
@@ -31,11 +30,6 @@ CONFIG = """
     Format  json_lines
 """
 
-
-def seqs_in(path: Path) -> list[int]:
-    if not path.exists():
-        return []
-    return [int(json.loads(line)["MESSAGE"].split()[1]) for line in path.read_text().splitlines() if line.endswith("}")]
 
 
 def entries(start: int, stop: int) -> list[dict[str, str]]:
@@ -68,7 +62,7 @@ def test_kill_9_and_restart_with_the_cursor_db_loses_nothing(tmp_path: Path) -> 
     write_journal(journal, entries(0, 3000))
     proc = start_shipper("run", "-c", str(config))
     try:
-        wait_for(lambda: len(set(seqs_in(out / "out.jsonl"))) == 3000, 30, 0.1, "first 3000 entries written")
+        wait_for(lambda: len(set(numbers_in(out / "out.jsonl", "MESSAGE", 1))) == 3000, 30, 0.1, "first 3000 entries written")
         last = last_kubelet_cursor(journal)
         # the last acknowledgement reaches the DB after the file output has written it
         wait_for(lambda: committed(db) == last, 10, 0.05, "the last cursor committed")
@@ -76,8 +70,8 @@ def test_kill_9_and_restart_with_the_cursor_db_loses_nothing(tmp_path: Path) -> 
         proc.wait(timeout=10)
         write_journal(journal, entries(3000, 4000))  # journald goes on while shipper is down
         proc = start_shipper("run", "-c", str(config))
-        wait_for(lambda: len(set(seqs_in(out / "out.jsonl"))) >= 4000, 30, 0.1, "all 4000 entries written")
-        seen = seqs_in(out / "out.jsonl")
+        wait_for(lambda: len(set(numbers_in(out / "out.jsonl", "MESSAGE", 1))) >= 4000, 30, 0.1, "all 4000 entries written")
+        seen = numbers_in(out / "out.jsonl", "MESSAGE", 1)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

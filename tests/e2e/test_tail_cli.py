@@ -9,7 +9,7 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from tests.e2e.conftest import shipper, start_shipper
+from tests.e2e.conftest import numbers_in, shipper, start_shipper
 from tests.poll import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,11 +51,6 @@ CONFIG = """
 """
 
 
-def seqs_in(path: Path) -> list[int]:
-    if not path.exists():
-        return []
-    return [int(json.loads(line)["log"].split()[0]) for line in path.read_text().splitlines() if line.endswith("}")]
-
 
 def committed_offset(db: Path) -> int:
     """The offset the DB holds for the one tailed file (0 before its row is written)."""
@@ -78,7 +73,7 @@ def test_kill_9_and_restart_with_the_db_loses_nothing(tmp_path: Path) -> None:
         handle.writelines(f"{i} first run\n" for i in range(2000))
     proc = start_shipper("run", "-c", str(config))
     try:
-        wait_for(lambda: len(set(seqs_in(out / "out.jsonl"))) == 2000, 30, 0.1, "first 2000 lines written")
+        wait_for(lambda: len(set(numbers_in(out / "out.jsonl", "log", 0))) == 2000, 30, 0.1, "first 2000 lines written")
         # the acknowledgement of the last chunk reaches the DB after the file output has written it
         size = log.stat().st_size
         wait_for(lambda: committed_offset(db) == size, 30, 0.1, "every line's offset committed")
@@ -87,8 +82,8 @@ def test_kill_9_and_restart_with_the_db_loses_nothing(tmp_path: Path) -> None:
         with log.open("a") as handle:
             handle.writelines(f"{i} while down\n" for i in range(2000, 3000))
         proc = start_shipper("run", "-c", str(config))
-        wait_for(lambda: len(set(seqs_in(out / "out.jsonl"))) == 3000, 30, 0.1, "all 3000 lines written")
-        seen = seqs_in(out / "out.jsonl")
+        wait_for(lambda: len(set(numbers_in(out / "out.jsonl", "log", 0))) == 3000, 30, 0.1, "all 3000 lines written")
+        seen = numbers_in(out / "out.jsonl", "log", 0)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
