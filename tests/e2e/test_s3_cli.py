@@ -62,6 +62,15 @@ def append_lines(log: Path, start: int, count: int) -> None:
             fh.write(head + noise.randbytes((LINE_WIDTH - len(head)) // 2).hex() + "\n")
 
 
+def archive(work: Path, moto: MotoServer, bucket: str, tag: str, **extra: str) -> tuple[Any, Shipper]:
+    """A new bucket in moto, an empty logs folder, and a shipper (not yet started) archiving ``tag`` into it."""
+    client = s3_client(moto)
+    client.create_bucket(Bucket=bucket)
+    (work / "logs").mkdir()
+    port = free_port()
+    return client, Shipper(config(work, moto, bucket, port, tag, **extra), work / "shipper.log", child_env(work), port)
+
+
 def objects(client: Any, bucket: str) -> dict[str, list[int]]:
     """Every object's line numbers, by key (every object is gzip, and says so)."""
     found: dict[str, list[int]] = {}
@@ -87,13 +96,9 @@ def uploaded_parts(client: Any, bucket: str) -> int:
 
 @pytest.mark.slow
 def test_kill_9_in_the_middle_of_a_multipart_upload_loses_nothing(tmp_path: Path, moto_server: MotoServer) -> None:  # noqa: F811
-    client = s3_client(moto_server)
     bucket = "shipper-archive-kill"
-    client.create_bucket(Bucket=bucket)
-    (tmp_path / "logs").mkdir()
+    client, shipper = archive(tmp_path, moto_server, bucket, "app.web")
     log = tmp_path / "logs" / "web.log"
-    port = free_port()
-    shipper = Shipper(config(tmp_path, moto_server, bucket, port, "app.web"), tmp_path / "shipper.log", child_env(tmp_path), port)
 
     append_lines(log, 0, 14_000)  # 14 MB, about 7 MiB gzipped: a 5 MiB part goes out, the rest waits in store_dir
     first = shipper.start()
@@ -131,13 +136,9 @@ def test_kill_9_in_the_middle_of_a_multipart_upload_loses_nothing(tmp_path: Path
 @pytest.mark.slow
 def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path, moto_server: MotoServer) -> None:  # noqa: F811
     """Four runs killed at random moments while lines keep coming; the fifth ends with SIGTERM."""
-    client = s3_client(moto_server)
     bucket = "shipper-archive-chaos"
-    client.create_bucket(Bucket=bucket)
-    (tmp_path / "logs").mkdir()
+    client, shipper = archive(tmp_path, moto_server, bucket, "app.web")
     log = tmp_path / "logs" / "web.log"
-    port = free_port()
-    shipper = Shipper(config(tmp_path, moto_server, bucket, port, "app.web"), tmp_path / "shipper.log", child_env(tmp_path), port)
     rng = random.Random(11)
     written = 0
     for _ in range(4):
@@ -171,14 +172,10 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path: Path, moto_server: Mot
 
 @pytest.mark.slow
 def test_sigterm_uploads_what_is_buffered(tmp_path: Path, moto_server: MotoServer) -> None:  # noqa: F811
-    client = s3_client(moto_server)
     bucket = "shipper-archive-term"
-    client.create_bucket(Bucket=bucket)
-    (tmp_path / "logs").mkdir()
+    client, shipper = archive(tmp_path, moto_server, bucket, "app.api", s3_key_format="/t/$TAG/$UUID", total_file_size="50M")
     append_lines(tmp_path / "logs" / "api.log", 0, 300)
-    port = free_port()
-    conf = config(tmp_path, moto_server, bucket, port, "app.api", s3_key_format="/t/$TAG/$UUID", total_file_size="50M")
-    shipper = Shipper(conf, tmp_path / "shipper.log", child_env(tmp_path), port).start()
+    shipper.start()
     try:
         shipper.wait_ready()
         wait_for(lambda: shipper.metric("fluentbit_output_proc_records_total") >= 300, 30, 0.1, "lines buffered")
